@@ -1,0 +1,192 @@
+"""SIP messages as plain data: a header list that keeps order and case-insensitive lookup.
+
+The parser (``parser.py``) builds these from bytes and ``to_bytes()`` turns them back; nothing
+here does I/O. Multi-valued headers (Via, Contact, Route, Record-Route, ...) are stored one value
+per entry: the parser splits comma lists, so ``get_all("Via")`` is the Via stack top first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from telephony.sip.headers import CSeq, NameAddr, Via
+
+__all__ = ["COMPACT_FORMS", "Headers", "Request", "Response", "Message", "canonical_name"]
+
+# RFC 3261 §7.3.3 plus the extensions' compact forms (RFC 3265, 3515, 3892, 4028).
+COMPACT_FORMS: dict[str, str] = {
+    "i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length",
+    "c": "Content-Type", "f": "From", "s": "Subject", "k": "Supported", "t": "To",
+    "v": "Via", "o": "Event", "u": "Allow-Events", "r": "Refer-To", "b": "Referred-By",
+    "x": "Session-Expires", "a": "Accept-Contact", "j": "Reject-Contact", "d": "Request-Disposition",
+}
+
+_SPECIAL_CASE: dict[str, str] = {
+    n.lower(): n
+    for n in (
+        "Call-ID", "CSeq", "WWW-Authenticate", "Proxy-Authenticate", "Proxy-Authorization",
+        "MIME-Version", "RAck", "RSeq", "SIP-ETag", "SIP-If-Match", "P-Asserted-Identity",
+        "Min-SE", "Session-Expires", "Max-Forwards", "Min-Expires",
+    )
+}
+
+
+def canonical_name(name: str) -> str:
+    """Return the canonical spelling of a header name (expanding compact forms)."""
+    low = name.strip().lower()
+    if low in COMPACT_FORMS:
+        return COMPACT_FORMS[low]
+    if low in _SPECIAL_CASE:
+        return _SPECIAL_CASE[low]
+    return "-".join(part[:1].upper() + part[1:] for part in low.split("-"))
+
+
+class Headers:
+    """Ordered SIP headers with case-insensitive names; one entry per value."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items: list[tuple[str, str]] = [(canonical_name(k), v) for k, v in items]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Headers) and self._items == other._items
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """First value of ``name`` or ``default``."""
+        key = canonical_name(name)
+        for k, v in self._items:
+            if k == key:
+                return v
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of ``name`` in message order."""
+        key = canonical_name(name)
+        return [v for k, v in self._items if k == key]
+
+    def add(self, name: str, value: str) -> None:
+        """Append a value after the existing ones."""
+        self._items.append((canonical_name(name), value))
+
+    def prepend(self, name: str, value: str) -> None:
+        """Insert a value before the first existing value of the same name (e.g. a new top Via)."""
+        key = canonical_name(name)
+        for i, (k, _) in enumerate(self._items):
+            if k == key:
+                self._items.insert(i, (key, value))
+                return
+        self._items.append((key, value))
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every value of ``name`` with one value, keeping the first position."""
+        key = canonical_name(name)
+        for i, (k, _) in enumerate(self._items):
+            if k == key:
+                self._items[i] = (key, value)
+                self._items[i + 1 :] = [(a, b) for a, b in self._items[i + 1 :] if a != key]
+                return
+        self._items.append((key, value))
+
+    def remove(self, name: str) -> None:
+        """Drop every value of ``name``."""
+        key = canonical_name(name)
+        self._items = [(k, v) for k, v in self._items if k != key]
+
+    def pop_first(self, name: str) -> str | None:
+        """Remove and return the first value of ``name``."""
+        key = canonical_name(name)
+        for i, (k, v) in enumerate(self._items):
+            if k == key:
+                del self._items[i]
+                return v
+        return None
+
+    def copy(self) -> Headers:
+        """A shallow copy that can be edited independently."""
+        h = Headers()
+        h._items = list(self._items)
+        return h
+
+
+@dataclass(kw_only=True)
+class _MessageBase:
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
+    @property
+    def call_id(self) -> str:
+        return self.headers.get("Call-ID") or ""
+
+    @property
+    def cseq(self) -> CSeq:
+        return CSeq.parse(self.headers.get("CSeq") or "")
+
+    @property
+    def vias(self) -> list[Via]:
+        return [Via.parse(v) for v in self.headers.get_all("Via")]
+
+    @property
+    def top_via(self) -> Via:
+        return Via.parse(self.headers.get("Via") or "")
+
+    @property
+    def from_(self) -> NameAddr:
+        return NameAddr.parse(self.headers.get("From") or "")
+
+    @property
+    def to(self) -> NameAddr:
+        return NameAddr.parse(self.headers.get("To") or "")
+
+    @property
+    def contacts(self) -> list[NameAddr]:
+        return [NameAddr.parse(v) for v in self.headers.get_all("Contact") if v.strip() != "*"]
+
+    def _head_and_body(self, start_line: str) -> bytes:
+        lines = [start_line]
+        for k, v in self.headers:
+            if k == "Content-Length":
+                continue
+            lines.append(f"{k}: {v}")
+        lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + self.body
+
+
+@dataclass(kw_only=True)
+class Request(_MessageBase):
+    """A SIP request; ``uri`` is the Request-URI text exactly as on the wire."""
+
+    method: str = ""
+    uri: str = ""
+
+    def to_bytes(self) -> bytes:
+        """Serialize with CRLF line ends and a recomputed Content-Length."""
+        return self._head_and_body(f"{self.method} {self.uri} SIP/2.0")
+
+
+@dataclass(kw_only=True)
+class Response(_MessageBase):
+    """A SIP response."""
+
+    status: int = 0
+    reason: str = ""
+
+    def to_bytes(self) -> bytes:
+        """Serialize with CRLF line ends and a recomputed Content-Length."""
+        return self._head_and_body(f"SIP/2.0 {self.status} {self.reason}")
+
+
+Message = Request | Response
