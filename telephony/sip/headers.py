@@ -6,15 +6,36 @@ Each has ``parse(text)`` raising :class:`ParseError` and ``__str__`` giving wire
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 
 from telephony.sip.errors import ParseError
 
-__all__ = ["CSeq", "NameAddr", "Via", "format_params", "parse_params", "split_unquoted"]
+__all__ = [
+    "TOKEN_CHARS",
+    "CSeq",
+    "NameAddr",
+    "Via",
+    "format_params",
+    "is_token",
+    "parse_params",
+    "split_unquoted",
+]
+
+
+# RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-.!%*_+`'~")
+
+
+def is_token(text: str) -> bool:
+    """True when ``text`` is a non-empty RFC 3261 token (method names, header names, ...)."""
+    return bool(text) and TOKEN_CHARS.issuperset(text)
 
 
 def split_unquoted(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside double quotes and angle brackets."""
+    if '"' not in text and "<" not in text:
+        return text.split(sep)  # the common case needs no scan
     parts: list[str] = []
     buf: list[str] = []
     quoted = False
@@ -49,13 +70,18 @@ def split_unquoted(text: str, sep: str) -> list[str]:
 def parse_params(text: str) -> dict[str, str | None]:
     """Parse ``;a=b;c`` (leading ';' optional) into an ordered dict; names lower-cased."""
     params: dict[str, str | None] = {}
+    if not text:
+        return params
     for raw in split_unquoted(text, ";"):
         item = raw.strip()
         if not item:
             continue
         if "=" in item:
             name, value = item.split("=", 1)
-            params[name.strip().lower()] = value.strip()
+            name = name.strip()
+            if not name:
+                raise ParseError(f"parameter without a name in {text!r}")
+            params[name.lower()] = value.strip()
         else:
             params[item.lower()] = None
     return params
@@ -81,8 +107,13 @@ def _split_host_port(text: str) -> tuple[str, int | None]:
     elif ":" in text:
         host, port_text = (p.strip() for p in text.rsplit(":", 1))
     else:
-        return text, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        host, port_text = text, ""
+    if not host or any(c in host for c in ' \t,;<>"@'):
+        raise ParseError(f"bad host in {text!r}")
+    if not port_text:
+        return host, None
+    # isascii: str.isdigit() also accepts digits like '²' that int() rejects.
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise ParseError(f"bad port in {text!r}")
     return host, int(port_text)
 
@@ -107,6 +138,8 @@ class Via:
         fields = rest.split(None, 1)
         if proto.strip().upper() != "SIP" or ver.strip() != "2.0" or len(fields) != 2:
             raise ParseError(f"bad Via {text!r}")
+        if not TOKEN_CHARS.issuperset(fields[0]):
+            raise ParseError(f"bad Via transport {text!r}")
         host, port = _split_host_port(fields[1])
         if not host:
             raise ParseError(f"Via without host {text!r}")
@@ -150,22 +183,26 @@ class NameAddr:
             gt = text.find(">", lt)
             if gt < 0:
                 raise ParseError(f"unbalanced '<' in {text!r}")
-            display = text[:lt].strip()
-            if display.startswith('"'):
-                if len(display) < 2 or not display.endswith('"'):
-                    raise ParseError(f"bad display name in {text!r}")
-                display = _unquote(display)
-            uri = text[lt + 1 : gt].strip()
-            params = parse_params(text[gt + 1 :])
+            display = _display_name(text[:lt].strip(), text)
+            uri = text[lt + 1 : gt]
+            # RFC 3261 §25.1: LAQUOT addr-spec RAQUOT, no LWS inside (RFC 4475 §3.1.2.14).
+            if uri != uri.strip():
+                raise ParseError(f"whitespace inside <> in {text!r}")
+            rest = text[gt + 1 :].lstrip()
+            if rest and not rest.startswith(";"):
+                raise ParseError(f"junk after '>' in {text!r}")
+            params = parse_params(rest)
         else:
-            # addr-spec form: parameters after the URI belong to the header (RFC 3261 §20.10).
+            # addr-spec form: parameters after the URI belong to the header, and a URI with
+            # ',', '?' or ';' must be in <> (RFC 3261 §20.10, RFC 4475 §3.1.2.13).
             uri, _, rest = text.partition(";")
-            display, params = "", parse_params(rest)
-            if " " in uri.strip():
+            uri = uri.strip()
+            if any(c in uri for c in ' \t"?,'):
                 raise ParseError(f"bad addr-spec {text!r}")
+            display, params = "", parse_params(rest)
         if not uri or ":" not in uri:
             raise ParseError(f"bad URI in {text!r}")
-        return cls(uri.strip(), display, params)
+        return cls(uri, display, params)
 
     @property
     def tag(self) -> str | None:
@@ -183,7 +220,42 @@ class NameAddr:
         return f"{display}<{self.uri}>{format_params(self.params)}"
 
 
+def _display_name(display: str, text: str) -> str:
+    """Unquote a display name, or check an unquoted one is ``*(token LWS)`` (RFC 3261 §25.1)."""
+    if not display:
+        return ""
+    if display.startswith('"'):
+        if "\\" not in display:  # no quoted-pair: the common case needs no scan
+            if display.find('"', 1) != len(display) - 1:
+                raise ParseError(f"bad display name in {text!r}")
+            return display[1:-1]
+        if _closing_quote(display) != len(display) - 1:
+            raise ParseError(f"bad display name in {text!r}")
+        return _unquote(display)
+    words = display.split()
+    # RFC 4475 §3.1.2.15: "Bell, Alexander" needs quotes; we do not guess them.
+    if not all(TOKEN_CHARS.issuperset(w) for w in words):
+        raise ParseError(f"unquoted display name with non-token characters in {text!r}")
+    return " ".join(words)
+
+
+def _closing_quote(text: str) -> int:
+    """Index of the quote closing the quoted-string opened at ``text[0]``, or -1."""
+    i = 1
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            return i
+        i += 1
+    return -1
+
+
 def _find_unquoted(text: str, ch: str) -> int:
+    if '"' not in text:
+        return text.find(ch)
     quoted = False
     escaped = False
     for i, c in enumerate(text):
@@ -208,7 +280,9 @@ class CSeq:
     @classmethod
     def parse(cls, text: str) -> CSeq:
         fields = text.split()
-        if len(fields) != 2 or not fields[0].isdigit() or len(fields[0]) > 10:
+        if len(fields) != 2 or not fields[0].isascii() or not fields[0].isdigit():
+            raise ParseError(f"bad CSeq {text!r}")
+        if len(fields[0]) > 10 or not TOKEN_CHARS.issuperset(fields[1]):
             raise ParseError(f"bad CSeq {text!r}")
         number = int(fields[0])
         if number >= 2**31:

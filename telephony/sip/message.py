@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 
 from telephony.sip.headers import CSeq, NameAddr, Via
 
-__all__ = ["COMPACT_FORMS", "Headers", "Request", "Response", "Message", "canonical_name"]
+__all__ = [
+    "COMPACT_FORMS",
+    "REASON_PHRASES",
+    "Headers",
+    "Message",
+    "Request",
+    "Response",
+    "canonical_name",
+    "make_response",
+    "reason_phrase",
+]
 
 # RFC 3261 §7.3.3 plus the extensions' compact forms (RFC 3265, 3515, 3892, 4028).
 COMPACT_FORMS: dict[str, str] = {
@@ -49,6 +59,13 @@ class Headers:
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(canonical_name(k), v) for k, v in items]
+
+    @classmethod
+    def from_canonical(cls, items: list[tuple[str, str]]) -> Headers:
+        """Adopt ``items`` whose names are already canonical (the parser's fast path)."""
+        h = cls()
+        h._items = items
+        return h
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -190,3 +207,48 @@ class Response(_MessageBase):
 
 
 Message = Request | Response
+
+
+# RFC 3261 §21 and the extensions we answer with (RFC 4028 422, RFC 3261 §21.4.x).
+REASON_PHRASES: dict[int, str] = {
+    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
+    183: "Session Progress", 200: "OK", 202: "Accepted", 400: "Bad Request",
+    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout",
+    410: "Gone", 413: "Request Entity Too Large", 414: "Request-URI Too Long",
+    415: "Unsupported Media Type", 416: "Unsupported URI Scheme", 420: "Bad Extension",
+    421: "Extension Required", 422: "Session Interval Too Small", 423: "Interval Too Brief",
+    480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected", 483: "Too Many Hops", 484: "Address Incomplete", 485: "Ambiguous",
+    486: "Busy Here", 487: "Request Terminated", 488: "Not Acceptable Here",
+    491: "Request Pending", 500: "Server Internal Error", 501: "Not Implemented",
+    502: "Bad Gateway", 503: "Service Unavailable", 504: "Server Time-out",
+    505: "Version Not Supported", 513: "Message Too Large", 600: "Busy Everywhere",
+    603: "Decline", 604: "Does Not Exist Anywhere", 606: "Not Acceptable",
+}
+
+
+def reason_phrase(status: int) -> str:
+    """The RFC's reason phrase for ``status`` (a class default for unknown codes)."""
+    return REASON_PHRASES.get(status) or REASON_PHRASES.get(status // 100 * 100, "Unknown")
+
+
+def make_response(
+    request: Request, status: int, reason: str | None = None, *, to_tag: str | None = None
+) -> Response:
+    """Build a response to ``request`` per RFC 3261 §8.2.6.2.
+
+    Via (all values, in order), From, To, Call-ID and CSeq are copied; ``to_tag`` is added to
+    To when given and To has no tag yet. A Timestamp is echoed for 100 Trying (§8.2.6.1).
+    """
+    headers = Headers()
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        for value in request.headers.get_all(name):
+            headers.add(name, value)
+    if to_tag is not None:
+        to = request.headers.get("To") or ""
+        if to and ";tag=" not in to.replace(" ", "").lower():
+            headers.set("To", f"{to};tag={to_tag}")
+    if status == 100 and (stamp := request.headers.get("Timestamp")) is not None:
+        headers.add("Timestamp", stamp)
+    return Response(status=status, reason=reason or reason_phrase(status), headers=headers)
