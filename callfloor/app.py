@@ -1,0 +1,193 @@
+"""Wiring and lifetimes: one ``serve(settings)`` that the CLI, the demo and the tests all call.
+
+One exit stack owns every resource (store, bus, relay, SIP server, HTTP server); on stop the SIP
+server drains calls first, then queued writes finish, then everything closes in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import resource
+import secrets
+import signal
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from callfloor.bus.mqtt import EventBus, open_bus
+from callfloor.executor import FloorExecutor
+from callfloor.settings import Settings
+from callfloor.store import Store
+from recordings.wav import RepairStatus, repair_wav
+from telephony.calls.engine import CallEngine
+from telephony.calls.policy import EnginePolicy, TrunkPolicy
+from telephony.net.relay import MediaRelay
+from telephony.net.server import SipServer
+from telephony.sip.transport import Transport
+
+__all__ = ["Running", "policy_from_settings", "recover", "run", "running", "serve"]
+
+log = logging.getLogger("callfloor")
+
+
+@dataclass
+class Running:
+    """Handles on a started service (for the demo, the tests and the benchmarks)."""
+
+    settings: Settings
+    sip: SipServer
+    relay: MediaRelay
+    store: Store
+    bus: EventBus | None
+    executor: FloorExecutor
+    sip_address: tuple[str, int]
+    http_address: tuple[str, int] | None
+
+    @property
+    def engine(self) -> CallEngine:
+        """The call engine."""
+        return self.sip.engine
+
+
+def _resolve(host: str) -> str:
+    """An IP literal for ``host`` (the pure core never resolves names)."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        return str(socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)[0][4][0])
+
+
+def policy_from_settings(settings: Settings, sip_port: int) -> EnginePolicy:
+    """The engine's policy object, built from validated settings."""
+    sip, t = settings.sip, settings.trunk
+    trunk = None
+    if t is not None:
+        trunk = TrunkPolicy(
+            host=_resolve(t.host), port=t.port, transport=Transport(t.transport.upper()),
+            username=t.username, password=t.password, register=t.register,
+            register_expires=t.register_expires, allow=t.allowed_networks(), dids=t.did,
+            caller_id=t.caller_id, outbound_prefix=t.outbound_prefix, outbound_allow=t.outbound_allow,
+        )
+    return EnginePolicy(
+        host=sip.advertise, port=sip_port, realm=sip.realm, user_agent=sip.user_agent,
+        seats={s.id: s.password for s in settings.seats}, routes=dict(settings.routes.root),
+        trunk=trunk, rtp_host=settings.rtp.host, rtp_ports=settings.rtp.ports,
+        ring_timeout=sip.ring_timeout, session_expires=sip.session_expires, min_se=sip.min_se,
+        auth_algorithms=sip.auth_algorithms, register_min_expires=sip.register_min_expires,
+        register_max_expires=sip.register_max_expires,
+        max_contacts=max((s.max_contacts for s in settings.seats), default=5),
+        guard_slow_after=sip.guard.slow_after, guard_ban_after=sip.guard.ban_after,
+        guard_ban_seconds=sip.guard.ban_seconds, t1=sip.t1, nonce_secret=secrets.token_bytes(32),
+    )
+
+
+async def recover(store: Store, recordings_dir: Path) -> int:
+    """After a crash: calls left 'active' become 'lost' and their WAVs are repaired."""
+    lost = await store.mark_lost(time.time())
+    for row in lost:
+        if not row.recording_path:
+            continue
+        result = repair_wav(recordings_dir / row.recording_path)
+        if result.status is RepairStatus.UNREADABLE:
+            log.error("recording of lost call %s unreadable: %s", row.uuid, result.reason)
+        elif result.status is RepairStatus.REPAIRED:
+            log.info("repaired recording of lost call %s (%d frames)", row.uuid, result.frames)
+    if lost:
+        log.warning("%d calls were cut by the last stop; marked lost", len(lost))
+    return len(lost)
+
+
+def _raise_file_limit() -> None:
+    """Four sockets per call: lift the soft descriptor limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Running]:
+    """Start every part of the service; on exit drain calls and close everything in order."""
+    _raise_file_limit()
+    storage = settings.storage
+    storage.recordings_dir.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as stack:
+        store = await Store.open(storage.db_path)
+        stack.push_async_callback(store.close)
+        await recover(store, storage.recordings_dir)
+        bus = await stack.enter_async_context(open_bus(settings.bus))
+        relay = MediaRelay(settings.rtp.host, media_timeout=settings.sip.media_timeout,
+                           recordings_dir=storage.recordings_dir, on_event=lambda e: None)
+        await relay.start()
+        stack.push_async_callback(relay.close_all)
+        executor = FloorExecutor(relay, store, bus)
+        executor.start()
+        stack.push_async_callback(executor.close)
+        host, port = settings.sip.listen_host, settings.sip.listen_port
+        if port == 0:
+            port = _free_port(host)
+        engine = CallEngine(policy_from_settings(settings, port))
+        server = SipServer(engine, executor)
+        relay.on_event = server.media_event
+        address = await server.start(host, port)
+        stack.push_async_callback(server.close)
+        stack.push_async_callback(server.drain)
+        http_address = None
+        if http:
+            from callfloor.web.server import serve_http
+
+            http_address = await stack.enter_async_context(serve_http(settings, store, server))
+        log.info("callfloor listening for SIP on %s:%s (UDP+TCP)", *address)
+        yield Running(settings, server, relay, store, bus, executor, address, http_address)
+
+
+def _free_port(host: str) -> int:
+    """A port free for both UDP and TCP on ``host`` (for `listen = "...:0"`)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(50):
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(family, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise OSError(f"no port free for both UDP and TCP on {host}")
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the service until ``stop`` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running(settings):
+        await stop.wait()
+        log.info("stopping: draining calls")
+
+
+def configure_logging(level: str) -> None:
+    """Plain, timestamped log lines on stderr."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("amqtt", "transitions", "aiosqlite", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run(settings: Settings) -> None:
+    """The blocking entry point: configure logging, pick uvloop, serve until stopped."""
+    configure_logging(settings.log.level)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        pass
+    asyncio.run(serve(settings))

@@ -1,0 +1,84 @@
+"""The ``callfloor`` command: a thin layer over ``callfloor.app.run`` and the demo.
+
+    callfloor run --config config/callfloor.toml   the service
+    callfloor demo                                 the service plus simulated seats and carrier
+    callfloor check-config FILE                    validate a configuration and exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from callfloor.settings import ConfigError, describe_env, load_settings
+
+__all__ = ["main"]
+
+
+def _env_epilog() -> str:
+    rows = describe_env()
+    width = max(len(name) for name in rows)
+    lines = [f"  {name.ljust(width)}  {text}" for name, text in rows.items()]
+    return "environment variables (override the file; nested keys joined by '__'):\n" + "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callfloor",
+        description="Call-center telephony: SIP registrar for seats, carrier trunk, B2BUA with "
+        "recorded RTP relay. See README.md and docs/.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser(
+        "run", help="run the service", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run callfloor with a TOML configuration (see config/callfloor.toml).",
+        epilog=_env_epilog(),
+    )
+    run.add_argument("--config", type=Path, help="TOML file (default: $CALLFLOOR_CONFIG, else built-in defaults)")
+    demo = sub.add_parser(
+        "demo", help="run the service with simulated seats and a simulated carrier",
+        description="Start callfloor on embedded defaults (SQLite, in-process MQTT broker, local "
+        "recordings) with simulated softphones registered as seats and a simulated carrier that "
+        "calls the floor. Stops cleanly on Ctrl-C.",
+    )
+    demo.add_argument("--seats", type=int, default=4, help="simulated seats (default 4)")
+    demo.add_argument("--calls-per-minute", type=float, default=12.0, help="carrier call rate (default 12)")
+    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: until Ctrl-C)")
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"), help="where the database and recordings go (default var/demo)")
+    demo.add_argument("--sip-port", type=int, default=5060, help="callfloor's SIP port (default 5060; 0 picks a free one)")
+    demo.add_argument("--http-port", type=int, default=8080, help="callfloor's HTTP port (default 8080)")
+    check = sub.add_parser("check-config", help="validate a configuration file and exit")
+    check.add_argument("config", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from callfloor.app import run
+
+            run(load_settings(args.config))
+        elif args.command == "check-config":
+            settings = load_settings(args.config)
+            print(f"{args.config}: ok ({len(settings.seats)} seats, trunk: "
+                  f"{'yes' if settings.trunk else 'no'}, {len(settings.routes)} routes)")
+        elif args.command == "demo":
+            from callfloor.demo import run_demo
+
+            run_demo(seats=args.seats, calls_per_minute=args.calls_per_minute,
+                     duration=args.duration, data_dir=args.data_dir, sip_port=args.sip_port,
+                     http_port=args.http_port)
+    except ConfigError as err:
+        print(f"callfloor: configuration refused:\n{err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

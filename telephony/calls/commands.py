@@ -1,0 +1,151 @@
+"""Commands the call engine asks the executor to carry out, and media events that come back.
+
+Commands are imperative (``OpenMedia``); events are past tense (``MediaTimedOut``). SIP bytes are
+not commands: they leave through the transaction layer's output queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "CloseMedia",
+    "Command",
+    "MediaEvent",
+    "MediaFailed",
+    "MediaTimedOut",
+    "OpenMedia",
+    "Publish",
+    "SetMediaPeer",
+    "Side",
+    "StartRecording",
+    "WriteCallAnswered",
+    "WriteCallEnded",
+    "WriteCallStarted",
+]
+
+
+class Side(Enum):
+    """Which party a media leg carries; the recording puts the customer left, the seat right."""
+
+    CUSTOMER = "customer"
+    SEAT = "seat"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenMedia:
+    """Bind the two RTP ports (and their RTCP ports + 1) of a call's relay."""
+
+    call: str
+    ports: dict[Side, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SetMediaPeer:
+    """Where to send one side's media until latching learns its real address (RFC 3264 answer).
+
+    ``audio_pt``/``event_pt`` are the payload types this side expects, so the relay can rewrite the
+    other side's packets; ``sends`` says whether the side is expected to send RTP (not on hold),
+    which arms the dead-media watchdog.
+    """
+
+    call: str
+    side: Side
+    host: str
+    port: int
+    codec: str
+    audio_pt: int
+    event_pt: int | None
+    sends: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    """Start the stereo recording at ``path`` (relative to the recordings directory)."""
+
+    call: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseMedia:
+    """Stop relaying, finish the recording and release the ports."""
+
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCallStarted:
+    """Insert the call-detail row as soon as a call is offered (status 'active')."""
+
+    uuid: str
+    sip_call_id: str
+    direction: str
+    caller: str
+    callee: str
+    did: str
+    seat_id: str | None
+    started_at: float
+    recording_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCallAnswered:
+    """Mark the row answered (talk time starts)."""
+
+    uuid: str
+    answered_at: float
+    seat_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCallEnded:
+    """Close the row with how the call ended."""
+
+    uuid: str
+    ended_at: float
+    reason: str
+    sip_status: int | None = None
+    hangup_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Publish an event on the bus (and keep it in the event log when ``store``)."""
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    store: bool = False
+
+
+Command = (
+    OpenMedia
+    | SetMediaPeer
+    | StartRecording
+    | CloseMedia
+    | WriteCallStarted
+    | WriteCallAnswered
+    | WriteCallEnded
+    | Publish
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaTimedOut:
+    """No RTP arrived from ``side`` for the media timeout."""
+
+    call: str
+    side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFailed:
+    """The relay could not be set up (e.g. a port could not be bound)."""
+
+    call: str
+    reason: str
+
+
+MediaEvent = MediaTimedOut | MediaFailed

@@ -1,0 +1,121 @@
+"""The leg that called us: we answer its INVITE (RFC 3261 §13.3)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from telephony.calls.commands import Side
+from telephony.calls.context import ALLOW, EngineContext
+from telephony.calls.leg import Leg, LegOwner, LegState
+from telephony.calls.media import DEFAULT_CODECS
+from telephony.sip.dialog import Dialog, DialogState
+from telephony.sip.message import Request
+from telephony.sip.sdp import Codec, SdpError, SessionDescription
+from telephony.sip.transaction import TxKey
+from telephony.sip.transport import Peer
+
+__all__ = ["UasLeg", "UasOwner"]
+
+
+class UasOwner(LegOwner, Protocol):
+    """What a UAS leg additionally tells its call."""
+
+    def leg_cancelled(self, leg: UasLeg, now: float) -> None: ...
+
+
+class UasLeg(Leg):
+    """A leg created by an incoming INVITE; its offer (if any) is parsed at creation."""
+
+    role = "uas"
+
+    def __init__(
+        self,
+        ctx: EngineContext,
+        owner: UasOwner,
+        side: Side,
+        key: TxKey,
+        invite: Request,
+        peer: Peer,
+        port: int,
+    ) -> None:
+        super().__init__(ctx, owner, side, peer, port)
+        self.uas_owner = owner
+        self.key = key
+        self.invite = invite
+        # Parse first: a bad offer raises before anything is indexed.
+        self.remote_offer = SessionDescription.parse(invite.body) if invite.body else None
+        self.remote_allow = {a.strip().upper() for v in invite.headers.get_all("Allow") for a in v.split(",")}
+        self.bind_dialog(Dialog.as_uas(invite, ctx.ids.tag(), peer))
+        ctx.server_invites[key] = self
+
+    def _tag(self) -> str:
+        assert self.dialog is not None
+        return self.dialog.local_tag
+
+    def provisional(self, status: int, now: float, body: bytes = b"") -> None:
+        """Send 180/183 (with our answer as early media when ``body``)."""
+        if self.state not in (LegState.CALLING, LegState.EARLY):
+            return
+        self.state = LegState.EARLY
+        headers = [("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW)]
+        self.ctx.respond(self.key, self.invite, status, to_tag=self._tag(), headers=headers, body=body, now=now)
+
+    def negotiate(self, codec: Codec, now: float) -> bytes:
+        """Our SDP for this leg, on ``codec`` if it offered it (else the other G.711 law, which the
+        relay converts): the answer to its offer, or an offer if it made none.
+
+        Computed once: 183 and 200 carry the same answer (RFC 3264 §5: one offer, one answer).
+        """
+        if self.local_sdp is not None:
+            return self.local_sdp.to_bytes()
+        if self.remote_offer is None:
+            self.local_sdp = self.pending_offer = self.sdp.offer(self.port, [codec])
+            return self.local_sdp.to_bytes()
+        try:
+            answer, media = self.sdp.answer(self.remote_offer, self.port, [codec])
+        except SdpError:
+            answer, media = self.sdp.answer(self.remote_offer, self.port, list(DEFAULT_CODECS))
+        self.local_sdp = answer
+        self._set_media(media, now)
+        return answer.to_bytes()
+
+    def answer(self, body: bytes, now: float) -> None:
+        """Send the 2xx; the transaction layer retransmits it until the ACK (RFC 6026)."""
+        if self.state not in (LegState.CALLING, LegState.EARLY):
+            return
+        self.state = LegState.CONFIRMED
+        assert self.dialog is not None
+        self.dialog.state = DialogState.CONFIRMED
+        headers = [("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW), ("Supported", "timer")]
+        headers += self._session_timer_from_request(self.invite, now)
+        self.ctx.respond(self.key, self.invite, 200, to_tag=self._tag(), headers=headers, body=body, now=now)
+
+    def reject(self, status: int, now: float, reason: str | None = None,
+               headers: list[tuple[str, str]] | None = None) -> None:
+        """Send a final non-2xx; the leg is over (RFC 3261 §13.3.1.3)."""
+        if self.state not in (LegState.CALLING, LegState.EARLY):
+            return
+        self.ctx.respond(self.key, self.invite, status, reason, to_tag=self._tag(), headers=headers, now=now)
+        self._finish(now)
+
+    def cancelled(self, now: float) -> None:
+        """The caller sent CANCEL (already answered 200 by the transaction layer): 487 (§9.2)."""
+        if self.state in (LegState.CALLING, LegState.EARLY):
+            self.reject(487, now)
+            self.uas_owner.leg_cancelled(self, now)
+
+    def ack_timed_out(self, now: float) -> None:
+        """Our 2xx was never ACKed (RFC 3261 §13.3.1.4): the session is dead."""
+        self.owner.leg_lost(self, "ack_timeout", now)
+
+    def hangup(self, now: float, status: int = 480, reason: str | None = None) -> None:
+        """End this leg however far it got: a final response before answer, BYE after."""
+        if self.state in (LegState.CALLING, LegState.EARLY):
+            self.reject(status, now)
+        elif self.state is LegState.CONFIRMED:
+            self.bye(now, reason)
+
+    def unbind(self) -> None:
+        """Also forget the server INVITE transaction."""
+        super().unbind()
+        self.ctx.server_invites.pop(self.key, None)
