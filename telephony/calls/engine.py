@@ -163,6 +163,8 @@ class CallEngine:
             owner = ctx.client_owners.pop(event.key, None)
             if owner is not None:
                 owner(None, now)
+            elif isinstance(event, TransportFailed) and (uas := ctx.server_invites.get(event.key)):
+                uas.transport_failed(now)  # §17.2.4: the caller's INVITE transaction is gone
         elif isinstance(event, AckTimedOut):
             uas = ctx.server_invites.get(event.key)
             if uas is not None:
@@ -256,7 +258,8 @@ class CallEngine:
             self._to_seat(key, request, peer, now, dialled, direction="internal", caller=seat,
                           display=request.from_.display or seat, callee=dialled, caller_seat=seat)
             return
-        if trunk is None or not trunk.outbound_prefix or not dialled.startswith(trunk.outbound_prefix):
+        # An empty prefix means seats dial outside numbers directly ("".startswith is always true).
+        if trunk is None or not dialled.startswith(trunk.outbound_prefix):
             self.ctx.respond(key, request, 404, "Unknown extension", now=now)
             return
         number = dialled[len(trunk.outbound_prefix):]

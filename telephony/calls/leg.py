@@ -97,6 +97,8 @@ class Leg:
         if self.dialog is not None:
             self.ctx.legs.pop((self.dialog.call_id, self.dialog.local_tag), None)
         self.ctx.cancel_timer((self.id, "session"))
+        if self._refresh_key is not None:
+            self.ctx.client_owners.pop(self._refresh_key, None)
 
     @property
     def active(self) -> bool:
@@ -187,10 +189,9 @@ class Leg:
 
     def _set_media(self, media: NegotiatedMedia, now: float) -> None:
         self.media = media
-        self.held = media.direction in (Direction.SENDONLY, Direction.INACTIVE) or media.remote_host in (
-            "0.0.0.0",
-            "::",
-        )
+        # ``media.direction`` is our side's view: a peer holding with sendonly (RFC 3264 §8.4)
+        # shows as recvonly here. Anything but sendrecv means the peer is not expected to send.
+        self.held = media.direction is not Direction.SENDRECV or media.remote_host in ("0.0.0.0", "::")
         self.owner.leg_media(self, media, now)
 
     # -- leaving --------------------------------------------------------------------------
@@ -271,6 +272,9 @@ class Leg:
             if response is not None and response.status < 200:
                 return
             self._refreshing = False
+            if self._refresh_key is not None:
+                # The engine keeps INVITE owners past the final response (forks); ours is done.
+                self.ctx.client_owners.pop(self._refresh_key, None)
             if response is None or response.status in (408, 481):
                 self.owner.leg_lost(self, "refresh_failed", t)
                 return
@@ -279,8 +283,15 @@ class Leg:
                     self._ack_refresh(request, t)
                 se = parse_session_expires(response.headers.get("Session-Expires"))
                 interval = se[0] if se else self.se_interval or self.ctx.policy.session_expires
-                self.arm_session_timer(interval, True, t)
-            else:  # refused refresh (e.g. 491/488): keep the call, try again later
+                # RFC 4028 §7.4: the 2xx names the refresher; "uas" hands the job to the peer.
+                self.arm_session_timer(interval, se is None or se[1] != "uas", t)
+            elif response.status == 491:
+                # Glare (RFC 3261 §14.1): retry after 2.1-4 s if we own the Call-ID, else 0-2 s,
+                # well before the peer's session timer runs out.
+                spread = int(self.ctx.ids.token(1), 16) / 255
+                delay = 2.1 + 1.9 * spread if self.role == "uac" else 2.0 * spread
+                self.ctx.set_timer((self.id, "session"), t + delay, self._refresh)
+            else:  # refused refresh (e.g. 488): keep the call, try again later
                 self.arm_session_timer(self.se_interval or 90, True, t)
 
         self._refresh_key = self.ctx.send_request(request, self.peer, now, done)

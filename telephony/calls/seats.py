@@ -8,11 +8,12 @@ the guard slows and then refuses a source that keeps failing.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from telephony.calls.commands import Publish
 from telephony.calls.context import EngineContext
 from telephony.sip.digest import Algorithm, AuthResult, DigestServer, find_credentials
-from telephony.sip.errors import ParseError
+from telephony.sip.errors import LocalProtocolError, ParseError
 from telephony.sip.guard import AuthGuard, GuardAction
 from telephony.sip.headers import NameAddr
 from telephony.sip.message import Request
@@ -79,7 +80,9 @@ class SeatDesk:
 
     def _failed(self, key: TxKey, request: Request, peer: Peer, user: str, result: AuthResult, now: float) -> None:
         verdict = self.guard.failure(peer.host, now)
-        reason = "Wrong password" if result is AuthResult.BAD_PASSWORD else "Bad credentials"
+        # An unknown seat answers exactly like a wrong password, so seats cannot be enumerated.
+        wrong = result in (AuthResult.BAD_PASSWORD, AuthResult.UNKNOWN_USER)
+        reason = "Wrong password" if wrong else "Bad credentials"
         log.warning("auth failure from %s for %r: %s", peer.host, user, result.value)
         if verdict.just_banned:
             log.warning("banning %s until %.0f after repeated auth failures", peer.host, verdict.until or 0)
@@ -88,7 +91,9 @@ class SeatDesk:
         if verdict.action is GuardAction.DELAY and verdict.delay > 0:
             # Tarpit: the answer comes late, which slows a password guesser down.
             def refuse(t: float) -> None:
-                self.ctx.respond(key, request, 403, reason, now=t)
+                # The transaction may have ended meanwhile (a transport error): nobody to answer.
+                with suppress(LocalProtocolError):
+                    self.ctx.respond(key, request, 403, reason, now=t)
 
             self.ctx.set_timer(("guard", key), now + verdict.delay, refuse)
             return

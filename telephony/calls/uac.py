@@ -136,8 +136,8 @@ class UacLeg(Leg):
         if self.dialog is not None and self.dialog.remote_tag == tag:
             self.dialog.confirm(response)
         else:
-            if self.dialog is not None:
-                self.unbind()
+            # Another fork's early dialog is replaced; the index key (Call-ID, our tag) stays the
+            # same, and unbind() would also drop the INVITE's owner, so later 2xx went unanswered.
             self.bind_dialog(Dialog.as_uac(self.invite, response, self.peer))
         self._ack(response, now)
         self.state = LegState.CONFIRMED

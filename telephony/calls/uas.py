@@ -52,12 +52,16 @@ class UasLeg(Leg):
         assert self.dialog is not None
         return self.dialog.local_tag
 
+    def _record_route(self) -> list[tuple[str, str]]:
+        # RFC 3261 §12.1.1: responses that create the dialog copy Record-Route, in order.
+        return [("Record-Route", value) for value in self.invite.headers.get_all("Record-Route")]
+
     def provisional(self, status: int, now: float, body: bytes = b"") -> None:
         """Send 180/183 (with our answer as early media when ``body``)."""
         if self.state not in (LegState.CALLING, LegState.EARLY):
             return
         self.state = LegState.EARLY
-        headers = [("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW)]
+        headers = [*self._record_route(), ("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW)]
         self.ctx.respond(self.key, self.invite, status, to_tag=self._tag(), headers=headers, body=body, now=now)
 
     def negotiate(self, codec: Codec, now: float) -> bytes:
@@ -86,7 +90,8 @@ class UasLeg(Leg):
         self.state = LegState.CONFIRMED
         assert self.dialog is not None
         self.dialog.state = DialogState.CONFIRMED
-        headers = [("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW), ("Supported", "timer")]
+        headers = [*self._record_route(), ("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW),
+                   ("Supported", "timer")]
         headers += self._session_timer_from_request(self.invite, now)
         self.ctx.respond(self.key, self.invite, 200, to_tag=self._tag(), headers=headers, body=body, now=now)
 
@@ -98,11 +103,28 @@ class UasLeg(Leg):
         self.ctx.respond(self.key, self.invite, status, reason, to_tag=self._tag(), headers=headers, now=now)
         self._finish(now)
 
+    def on_request(self, key: TxKey, request: Request, now: float) -> None:
+        """Also a BYE on our early dialog (RFC 3261 §15): the caller gave up before answer."""
+        if request.method == "BYE" and self.state in (LegState.CALLING, LegState.EARLY):
+            assert self.dialog is not None
+            if self.dialog.accept_remote_cseq(request):
+                self.ctx.respond(key, request, 200, now=now)
+                self.reject(487, now)  # §15.1.2: the pending INVITE still gets its answer
+                self.uas_owner.leg_cancelled(self, now)
+                return
+        super().on_request(key, request, now)
+
     def cancelled(self, now: float) -> None:
         """The caller sent CANCEL (already answered 200 by the transaction layer): 487 (§9.2)."""
         if self.state in (LegState.CALLING, LegState.EARLY):
             self.reject(487, now)
             self.uas_owner.leg_cancelled(self, now)
+
+    def transport_failed(self, now: float) -> None:
+        """The transport to the caller failed (§17.2.4): its INVITE can no longer be answered."""
+        if self.state in (LegState.CALLING, LegState.EARLY):
+            self._finish(now)  # no final response is possible any more
+        self.owner.leg_lost(self, "transport_failed", now)
 
     def ack_timed_out(self, now: float) -> None:
         """Our 2xx was never ACKed (RFC 3261 §13.3.1.4): the session is dead."""
