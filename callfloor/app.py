@@ -77,6 +77,7 @@ def policy_from_settings(settings: Settings, sip_port: int) -> EnginePolicy:
     return EnginePolicy(
         host=sip.advertise, port=sip_port, realm=sip.realm, user_agent=sip.user_agent,
         seats={s.id: s.password for s in settings.seats}, routes=dict(settings.routes.root),
+        seat_algorithms={s.id: s.auth_algorithms for s in settings.seats if s.auth_algorithms},
         trunk=trunk, rtp_host=settings.rtp.host, rtp_ports=settings.rtp.ports,
         ring_timeout=sip.ring_timeout, session_expires=sip.session_expires, min_se=sip.min_se,
         auth_algorithms=sip.auth_algorithms, register_min_expires=sip.register_min_expires,

@@ -139,6 +139,7 @@ class SeatSettings(Section):
     password: str = Field(min_length=1, repr=False, description="Digest password of the seat's softphone.")
     name: str | None = Field(default=None, description="Display name shown to supervisors; optional.")
     max_contacts: int = Field(default=5, ge=1, description="Most simultaneous registrations (softphones) for this seat.")
+    auth_algorithms: tuple[Literal["SHA-256", "MD5"], ...] | None = Field(default=None, min_length=1, description="Digest algorithms offered to this seat's phones, overriding sip.auth_algorithms (e.g. [\"MD5\"] for baresip 1.0, which gives up on a challenge that offers SHA-256).")
 
 
 # The field `register` shadows ABCMeta.register on the class only; instances read the field.

@@ -122,6 +122,7 @@ class Call:
         self._on_done = on_done
         self._ringing_sent = False
         self.merged_key: tuple[str, str, int] | None = None
+        self.seats: list[str] = []  # the seats this call keeps busy
 
     # -- the state machine ------------------------------------------------------------------
     def _step(self, event: CallInput) -> CallState:
@@ -226,7 +227,7 @@ class Call:
 
     def leg_cancelled(self, leg: UasLeg, now: float) -> None:
         """The caller gave up before answer."""
-        self._end(CallInput.CANCEL, "cancelled", now, status=None, by=leg.side.value)
+        self._end(CallInput.CANCEL, "cancelled", now, status=487, by=leg.side.value)
 
     def leg_hungup(self, leg: Leg, now: float) -> None:
         """BYE from either side ends the call for both."""

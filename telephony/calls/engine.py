@@ -61,7 +61,7 @@ class CallEngine:
         self.seats = SeatDesk(self.ctx)
         self.ports = PortPool(*policy.rtp_ports)
         self.calls: dict[str, Call] = {}
-        self.busy_seats: dict[str, str] = {}
+        self.busy_seats: dict[str, set[str]] = {}  # seat -> its live calls
         self._invites: dict[tuple[str, str, int], TxKey] = {}  # merged-request detection, §8.2.2.2
         self.draining = False
         trunk = policy.trunk
@@ -254,6 +254,9 @@ class CallEngine:
     def _from_seat(self, seat: str, key: TxKey, request: Request, peer: Peer, now: float) -> None:
         dialled = _user_of(request.uri)
         trunk = self.policy.trunk
+        if dialled == seat:
+            self.ctx.respond(key, request, 403, "Cannot call your own seat", now=now)
+            return
         if dialled in self.policy.seats:
             self._to_seat(key, request, peer, now, dialled, direction="internal", caller=seat,
                           display=request.from_.display or seat, callee=dialled, caller_seat=seat)
@@ -333,9 +336,9 @@ class CallEngine:
         merged = (request.call_id, request.from_.tag or "", request.cseq.number)
         self._invites[merged] = key
         call.merged_key = merged
-        self.busy_seats[seat] = uuid
-        if caller_seat is not None:
-            self.busy_seats[caller_seat] = uuid
+        call.seats = [s for s in (seat, caller_seat) if s is not None]
+        for busy in call.seats:
+            self.busy_seats.setdefault(busy, set()).add(uuid)
         ctx.emit(OpenMedia(uuid, dict(call.ports)))
         ctx.emit(WriteCallStarted(uuid, request.call_id, direction, caller, callee, did, seat, now))
         ctx.emit(Publish("call.offered", {"call": uuid, "direction": direction, "caller": caller,
@@ -348,9 +351,11 @@ class CallEngine:
         self._release(list(call.ports.values()))
         if call.merged_key is not None:
             self._invites.pop(call.merged_key, None)
-        for seat, uuid in list(self.busy_seats.items()):
-            if uuid == call.uuid:
-                del self.busy_seats[seat]
+        for seat in call.seats:
+            uuids = self.busy_seats.get(seat, set())
+            uuids.discard(call.uuid)
+            if not uuids:
+                self.busy_seats.pop(seat, None)
 
     def _release(self, ports: list[int]) -> None:
         for port in ports:

@@ -65,6 +65,7 @@ class EnginePolicy:
     realm: str = "callfloor"
     user_agent: str = "callfloor"
     seats: Mapping[str, str] = field(default_factory=dict)
+    seat_algorithms: Mapping[str, Sequence[str]] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
     trunk: TrunkPolicy | None = None
     rtp_host: str = ""

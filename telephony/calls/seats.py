@@ -40,12 +40,27 @@ class SeatDesk:
     def __init__(self, ctx: EngineContext) -> None:
         p = ctx.policy
         self.ctx = ctx
-        algorithms = [Algorithm(a) for a in p.auth_algorithms]
-        self.digest = DigestServer(p.realm, p.nonce_secret or ctx.ids.token(32).encode(), algorithms=algorithms)
+        self._secret = p.nonce_secret or ctx.ids.token(32).encode()
+        self.digest = self._server(tuple(p.auth_algorithms))
+        # Seats whose phones need other algorithms (baresip 1.0 abandons a 401 that offers
+        # SHA-256 at all) get their own server; the shared secret keeps nonces valid across them.
+        self._servers = {tuple(p.auth_algorithms): self.digest}
         self.guard = AuthGuard(slow_after=p.guard_slow_after, ban_after=p.guard_ban_after,
                                ban_seconds=p.guard_ban_seconds)
         self.registrar = Registrar(min_expires=p.register_min_expires,
                                    max_expires=p.register_max_expires, max_contacts=p.max_contacts)
+
+    def _server(self, algorithms: tuple[str, ...]) -> DigestServer:
+        return DigestServer(self.ctx.policy.realm, self._secret,
+                            algorithms=[Algorithm(a) for a in algorithms])
+
+    def digest_for(self, seat: str) -> DigestServer:
+        """The digest server for ``seat``'s configured algorithms (the floor's by default)."""
+        algorithms = tuple(self.ctx.policy.seat_algorithms.get(seat, self.ctx.policy.auth_algorithms))
+        server = self._servers.get(algorithms)
+        if server is None:
+            server = self._servers[algorithms] = self._server(algorithms)
+        return server
 
     # -- authentication -------------------------------------------------------------------
     def authenticate(self, key: TxKey, request: Request, peer: Peer, now: float, *, proxy: bool) -> str | None:
@@ -59,23 +74,27 @@ class SeatDesk:
         except ParseError as err:
             self.ctx.respond(key, request, 400, err.reason, now=now)
             return None
+        claimed = aor_of(request.to if request.method == "REGISTER" else request.from_)
         if creds is None:
-            self._challenge(key, request, now, proxy=proxy, stale=False)
+            self._challenge(key, request, now, proxy=proxy, stale=False, seat=claimed)
             return None
         password = self.ctx.policy.seats.get(creds.username)
-        result = self.digest.verify(creds, request.method, password, now, body=request.body)
+        result = self.digest_for(creds.username).verify(
+            creds, request.method, password, now, body=request.body, request_uri=request.uri)
         if result is AuthResult.OK:
             self.guard.success(peer.host, now)
             return creds.username
         if result is AuthResult.STALE:
-            self._challenge(key, request, now, proxy=proxy, stale=True)
+            self._challenge(key, request, now, proxy=proxy, stale=True, seat=creds.username)
             return None
         self._failed(key, request, peer, creds.username, result, now)
         return None
 
-    def _challenge(self, key: TxKey, request: Request, now: float, *, proxy: bool, stale: bool) -> None:
+    def _challenge(self, key: TxKey, request: Request, now: float, *, proxy: bool, stale: bool,
+                   seat: str) -> None:
         name = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
-        headers = [(name, c.to_header()) for c in self.digest.challenges(now, stale=stale)]
+        challenges = self.digest_for(seat).challenges(now, stale=stale)
+        headers = [(name, c.to_header()) for c in challenges]
         self.ctx.respond(key, request, 407 if proxy else 401, headers=headers, now=now)
 
     def _failed(self, key: TxKey, request: Request, peer: Peer, user: str, result: AuthResult, now: float) -> None:

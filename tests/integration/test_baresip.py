@@ -141,18 +141,29 @@ async def test_baresip_hangs_up_first(tmp_path: Path) -> None:
     assert row.duration == pytest.approx(3.0, abs=1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "baresip 1.0.0 / libre 1.1.0 (src/sip/auth.c auth_handler) fails the whole 401 with ENOSYS "
-    "when any WWW-Authenticate names an algorithm other than MD5, so it never registers while the "
-    "floor offers SHA-256 at all (in either order). callfloor needs an MD5-only fallback for it."))
-async def test_baresip_registers_with_the_default_sha256_first_challenge(tmp_path: Path) -> None:
+async def test_baresip_refuses_a_challenge_that_offers_sha256(tmp_path: Path) -> None:
+    """baresip 1.0.0 / libre 1.1.0 (src/sip/auth.c) fails a whole 401 with ENOSYS when any
+    WWW-Authenticate names an algorithm other than MD5, in either order: on a floor that offers
+    SHA-256 it never registers. This pins that fact; the next test is the fix."""
     settings = floor_settings(tmp_path, sip={"auth_algorithms": ["SHA-256", "MD5"]})
     async with floor(settings) as service:
         account = BaresipAccount(SEAT, PASSWORD, service.sip_address)
         async with baresip(tmp_path / "baresip", account, tone_wav(tmp_path / "tone.wav"),
                            lifetime=30) as phone:
             state = await asyncio.wait_for(settled(service, phone), 10)
-            assert registered(service, SEAT), f"baresip says {state}:\n{phone.log()[-2000:]}"
+            assert state == "ERR" and not registered(service, SEAT)
+
+
+async def test_baresip_registers_on_a_sha256_floor_with_a_per_seat_md5_override(tmp_path: Path) -> None:
+    seats = [{"id": f"100{i}", "password": f"secret100{i}"} for i in range(1, 5)]
+    seats[0]["auth_algorithms"] = ["MD5"]  # type: ignore[assignment]
+    settings = floor_settings(tmp_path, sip={"auth_algorithms": ["SHA-256", "MD5"]}, seats=seats)
+    async with floor(settings) as service:
+        account = BaresipAccount(SEAT, PASSWORD, service.sip_address)
+        async with baresip(tmp_path / "baresip", account, tone_wav(tmp_path / "tone.wav"),
+                           lifetime=30) as phone:
+            state = await asyncio.wait_for(settled(service, phone), 10)
+            assert state == "OK" and registered(service, SEAT), phone.log()[-2000:]
 
 
 async def settled(service: Running, phone: Baresip) -> str:

@@ -25,6 +25,7 @@ def test_caller_cancels_while_the_seat_rings() -> None:
     assert cancel.cseq.number == seat.invite.cseq.number
     _, ended, _ = floor.expect_commands("CloseMedia", "WriteCallEnded cancelled", "Publish call.ended")
     assert isinstance(ended, WriteCallEnded) and ended.hangup_by == "customer"
+    assert ended.sip_status == 487                           # what the caller was told
     assert floor.engine.calls                                # the seat's leg is still closing
     phone.reply(cancel, 200)
     seat.reply(487)

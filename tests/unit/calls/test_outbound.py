@@ -77,6 +77,13 @@ def test_unknown_extension_is_404() -> None:
     assert call.expect("404").reason == "Unknown extension"
 
 
+def test_dialling_your_own_seat_is_403() -> None:
+    floor = Floor()
+    phone = floor.phone("1001").register()
+    call = phone.dial("1001")
+    assert call.expect("403").reason == "Cannot call your own seat"
+
+
 def test_carrier_challenge_is_answered_with_the_trunk_credentials() -> None:
     floor = Floor()
     phone = floor.phone("1001").register()
@@ -185,7 +192,7 @@ def test_seat_calls_another_seat() -> None:
     commands = floor.take_commands()
     assert isinstance(commands[1], WriteCallStarted)
     assert (commands[1].direction, commands[1].caller, commands[1].callee) == ("internal", "1001", "1002")
-    assert floor.engine.busy_seats == {"1001": commands[1].uuid, "1002": commands[1].uuid}
+    assert floor.engine.busy_seats == {"1001": {commands[1].uuid}, "1002": {commands[1].uuid}}
     floor.carrier.call("+15550100", sdp(CARRIER_HOST, 30000, "PCMA"))  # the caller is busy too
     floor.carrier.expect("100")
     floor.carrier.expect("486")

@@ -53,6 +53,22 @@ def test_good_credentials_bind_the_contact(algorithm: str, use_qop: bool) -> Non
     floor.quiet()
 
 
+def test_a_seat_can_be_offered_its_own_algorithms() -> None:
+    """baresip 1.0 abandons a 401 offering SHA-256: its seat is challenged with MD5 alone."""
+    floor = Floor(make_policy(auth_algorithms=("SHA-256", "MD5"), seat_algorithms={"1001": ("MD5",)}))
+    md5_only = floor.phone("1001")
+    md5_only.send_register()
+    values = md5_only.expect("401").headers.get_all("WWW-Authenticate")
+    assert len(values) == 1 and "algorithm=MD5" in values[0]
+    md5_only.register(algorithm="MD5")
+    other = floor.phone("1002")
+    other.send_register()
+    values = other.expect("401").headers.get_all("WWW-Authenticate")
+    assert ["SHA-256" in values[0], "MD5" in values[1]] == [True, True]
+    floor.take_commands()
+    floor.quiet()
+
+
 def test_pyvoip_style_md5_without_qop_is_accepted() -> None:
     floor = Floor(make_policy(auth_algorithms=("MD5",)))
     floor.phone("1001").register(use_qop=False)
