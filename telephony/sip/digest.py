@@ -216,12 +216,17 @@ def compute_response(
 
 
 def _same_resource(digest_uri: str, request_uri: str) -> bool:
-    """Scheme, user, host and port agree; parameters may differ (pyVoIP adds ``;transport=UDP``)."""
+    """The digest uri names the request's resource (RFC 3261 §22.4, RFC 7616 §3.4.6).
+
+    Parameters may differ (pyVoIP adds ``;transport=UDP``), and a digest uri without a user part
+    may name just the server (SIPp answers every challenge with ``sip:host:port``).
+    """
     try:
         a, b = SipUri.parse(digest_uri), SipUri.parse(request_uri)
     except ParseError:
         return digest_uri.strip() == request_uri.strip()
-    return (a.scheme, a.user, a.host.lower(), a.port) == (b.scheme, b.user, b.host.lower(), b.port)
+    user = a.user if a.user else b.user
+    return (a.scheme, user, a.host.lower(), a.port) == (b.scheme, b.user, b.host.lower(), b.port)
 
 
 _NONCE_PAYLOAD = struct.Struct(">dI")

@@ -287,6 +287,22 @@ def test_pyvoip_md5_without_qop_is_accepted() -> None:
     assert verify(creds, "REGISTER", "s3cret-1001", NOW + 1, request_uri=other) is AuthResult.BAD_REQUEST
 
 
+def test_a_digest_uri_without_user_may_name_just_the_server() -> None:
+    """SIPp answers an INVITE's challenge with uri="sip:host:port" whatever the Request-URI."""
+    server = DigestServer("callfloor", SECRET, algorithms=(Algorithm.MD5,))
+    challenge = server.challenges(NOW)[0]
+    creds = DigestClient().answer(challenge, "INVITE", "sip:127.0.0.1:5060", "1001", "pw",
+                                  cnonce_factory=cnonces("c"))
+    ok = server.verify(creds, "INVITE", "pw", NOW + 1, request_uri="sip:915551230002@127.0.0.1:5060")
+    assert ok is AuthResult.OK
+    elsewhere = server.verify(creds, "INVITE", "pw", NOW + 1, request_uri="sip:9155@10.9.9.9:5060")
+    assert elsewhere is AuthResult.BAD_REQUEST
+    named = DigestClient().answer(challenge, "INVITE", "sip:777@127.0.0.1:5060", "1001", "pw",
+                                  cnonce_factory=cnonces("d"))
+    other_user = server.verify(named, "INVITE", "pw", NOW + 1, request_uri="sip:915@127.0.0.1:5060")
+    assert other_user is AuthResult.BAD_REQUEST
+
+
 def test_result_statuses() -> None:
     assert [r.status for r in AuthResult] == [200, 403, 401, 403, 400]
 
