@@ -13,7 +13,7 @@ from callfloor.sim.call import BYE_TIMEOUT, CallState, SimCall
 from callfloor.sim.events import CallResult, EventHandler, EventKind
 from callfloor.sim.media import AudioSource, RtpStream
 from telephony.sip.dialog import Dialog
-from telephony.sip.digest import DigestClient, choose_challenge, parse_challenges
+from telephony.sip.digest import DigestClient
 from telephony.sip.message import Headers, Request, Response
 from telephony.sip.sdp import Codec, SessionDescription
 from telephony.sip.transaction import TxKey
@@ -152,15 +152,13 @@ class OutgoingCall(SimCall):
         """Answer a 401/407 with digest credentials, twice at most per call (§22.2)."""
         if self.credentials is None or self._auth_tries >= MAX_AUTH_TRIES or self.cancel_requested:
             return False
-        header = "Proxy-Authenticate" if response.status == 407 else "WWW-Authenticate"
-        challenge = choose_challenge(parse_challenges(response.headers.get_all(header)))
-        if challenge is None:
+        user, password = self.credentials
+        answer = self._digest.authorize(response, "INVITE", self.request_uri, user, password,
+                                        cnonce_factory=self.agent.ids.token)
+        if answer is None:
             return False
         self._auth_tries += 1
-        user, password = self.credentials
-        creds = self._digest.answer(challenge, "INVITE", self.request_uri, user, password,
-                                    cnonce_factory=self.agent.ids.token)
-        name = "Proxy-Authorization" if response.status == 407 else "Authorization"
+        name, creds = answer
         self._send_invite((name, creds.to_header()))
         return True
 

@@ -12,7 +12,7 @@ import contextlib
 
 from callfloor.sim.agent import SipAgent
 from callfloor.sim.events import EventHandler, EventKind, SimEvent
-from telephony.sip.digest import DigestClient, choose_challenge, parse_challenges
+from telephony.sip.digest import DigestClient, parse_challenges
 from telephony.sip.message import Headers, Request, Response
 from telephony.sip.transport import Peer, Transport
 
@@ -92,14 +92,12 @@ class Registration:
                        headers=headers)
 
     def _answer(self, request: Request, response: Response) -> tuple[str, str] | None:
-        header = "Proxy-Authenticate" if response.status == 407 else "WWW-Authenticate"
-        challenge = choose_challenge(parse_challenges(response.headers.get_all(header)))
-        if challenge is None:
+        answer = self._digest.authorize(response, "REGISTER", request.uri, self.user, self.password,
+                                        cnonce_factory=self.agent.ids.token)
+        if answer is None:
             return None
-        self.algorithm = challenge.algorithm.value
-        creds = self._digest.answer(challenge, "REGISTER", request.uri, self.user, self.password,
-                                    cnonce_factory=self.agent.ids.token)
-        name = "Proxy-Authorization" if response.status == 407 else "Authorization"
+        name, creds = answer
+        self.algorithm = creds.algorithm.value
         return (name, creds.to_header())
 
     def _done(self, status: int, asked: int, response: Response | None) -> int:

@@ -11,7 +11,7 @@ import logging
 from telephony.calls.commands import Publish
 from telephony.calls.context import EngineContext
 from telephony.calls.policy import TrunkPolicy
-from telephony.sip.digest import DigestClient, choose_challenge, parse_challenges
+from telephony.sip.digest import DigestClient
 from telephony.sip.message import Headers, Request, Response
 from telephony.sip.transport import Peer
 
@@ -75,14 +75,12 @@ class TrunkRegistration:
     def _answer(self, request: Request, response: Response, now: float) -> bool:
         if self._auth_tries >= 2 or not self.trunk.username or self.trunk.password is None:
             return False
-        header = "Proxy-Authenticate" if response.status == 407 else "WWW-Authenticate"
-        challenge = choose_challenge(parse_challenges(response.headers.get_all(header)))
-        if challenge is None:
+        answer = self._digest.authorize(response, "REGISTER", request.uri, self.trunk.username,
+                                        self.trunk.password, cnonce_factory=self.ctx.ids.token)
+        if answer is None:
             return False
         self._auth_tries += 1
-        creds = self._digest.answer(challenge, "REGISTER", request.uri, self.trunk.username,
-                                    self.trunk.password, cnonce_factory=self.ctx.ids.token)
-        name = "Proxy-Authorization" if response.status == 407 else "Authorization"
+        name, creds = answer
         self._send(now, (name, creds.to_header()))
         return True
 

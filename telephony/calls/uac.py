@@ -8,7 +8,7 @@ from telephony.calls.commands import Side
 from telephony.calls.context import EngineContext
 from telephony.calls.leg import Leg, LegOwner, LegState, parse_session_expires
 from telephony.sip.dialog import Dialog
-from telephony.sip.digest import DigestClient, choose_challenge, parse_challenges
+from telephony.sip.digest import DigestClient
 from telephony.sip.errors import RemoteProtocolError
 from telephony.sip.message import Headers, Request, Response
 from telephony.sip.sdp import NegotiatedMedia, SdpError, SessionDescription
@@ -183,15 +183,13 @@ class UacLeg(Leg):
         """Answer the carrier's 401/407 challenge once per INVITE (RFC 3261 §22.2)."""
         if self.credentials is None or self._auth_tries >= 2 or self.cancel_requested:
             return False
-        header = "Proxy-Authenticate" if response.status == 407 else "WWW-Authenticate"
-        challenge = choose_challenge(parse_challenges(response.headers.get_all(header)))
-        if challenge is None:
+        user, password = self.credentials
+        answer = self._digest.authorize(response, "INVITE", self.request_uri, user, password,
+                                        cnonce_factory=self.ctx.ids.token)
+        if answer is None:
             return False
         self._auth_tries += 1
-        user, password = self.credentials
-        creds = self._digest.answer(challenge, "INVITE", self.request_uri, user, password,
-                                    cnonce_factory=self.ctx.ids.token)
-        name = "Proxy-Authorization" if response.status == 407 else "Authorization"
+        name, creds = answer
         self._send_invite(now, (name, creds.to_header()))
         return True
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from telephony.sip.errors import LocalProtocolError, ParseError, RemoteProtocolError
-from telephony.sip.message import Request
+from telephony.sip.message import Request, Response
 from telephony.sip.uri import SipUri
 
 __all__ = [
@@ -363,6 +363,21 @@ class DigestClient:
             username, challenge.realm, challenge.nonce, uri, response, challenge.algorithm,
             qop, nc, cnonce, challenge.opaque,
         )
+
+    def authorize(
+        self, response: Response, method: str, uri: str, username: str, password: str, *,
+        cnonce_factory: Callable[[], str], body: bytes = b"",
+    ) -> tuple[str, Credentials] | None:
+        """Answer a 401 (Authorization) or 407 (Proxy-Authorization) with the first challenge we
+        support, in the server's order (RFC 3261 §22.2, RFC 8760 §2.4); None if there is none."""
+        proxy = response.status == 407
+        offered = response.headers.get_all("Proxy-Authenticate" if proxy else "WWW-Authenticate")
+        challenge = choose_challenge(parse_challenges(offered))
+        if challenge is None:
+            return None
+        creds = self.answer(challenge, method, uri, username, password,
+                            cnonce_factory=cnonce_factory, body=body)
+        return ("Proxy-Authorization" if proxy else "Authorization"), creds
 
 
 def parse_challenges(values: Iterable[str]) -> list[Challenge]:

@@ -23,7 +23,7 @@ from telephony.sip.digest import (
     parse_challenges,
 )
 from telephony.sip.errors import LocalProtocolError, ParseError, RemoteProtocolError
-from telephony.sip.message import Headers, Request, make_response
+from telephony.sip.message import Headers, Request, Response, make_response
 from tests.unit.sip.auth_wire import AUTH_FIXTURES, TORTURE, read_request
 
 # RFC 7616 §3.9.1
@@ -301,6 +301,22 @@ def test_a_digest_uri_without_user_may_name_just_the_server() -> None:
                                   cnonce_factory=cnonces("d"))
     other_user = server.verify(named, "INVITE", "pw", NOW + 1, request_uri="sip:915@127.0.0.1:5060")
     assert other_user is AuthResult.BAD_REQUEST
+
+
+def test_authorize_answers_401_and_407_with_the_first_supported_challenge() -> None:
+    server = DigestServer("callfloor", SECRET)
+    for status, header, name in ((401, "WWW-Authenticate", "Authorization"),
+                                 (407, "Proxy-Authenticate", "Proxy-Authorization")):
+        response = Response(status=status, reason="x")
+        for challenge in server.challenges(NOW):
+            response.headers.add(header, challenge.to_header())
+        answer = DigestClient().authorize(response, "INVITE", "sip:9@pbx", "1001", "pw",
+                                          cnonce_factory=cnonces("c"))
+        assert answer is not None
+        assert answer[0] == name and answer[1].algorithm is Algorithm.SHA256
+        assert server.verify(answer[1], "INVITE", "pw", NOW + 1) is AuthResult.OK
+    assert DigestClient().authorize(Response(status=401, reason="x"), "INVITE", "sip:9@pbx", "u", "p",
+                                    cnonce_factory=cnonces("c")) is None
 
 
 def test_result_statuses() -> None:
