@@ -13,7 +13,8 @@ import pytest
 from telephony.sip.message import Request, Response
 from telephony.sip.parser import MessageParseError, parse_message
 from tests.integration.harness import floor, floor_settings
-from tests.unit.sip.test_torture import EXPECTED, TORTURE_DIR
+from tests.torture import require_torture
+from tests.unit.sip.test_torture import EXPECTED
 
 PROBE = ("127.0.0.3", 5060)  # most torture Vias name no port, so answers go to 5060 (§18.2.2)
 
@@ -67,6 +68,7 @@ async def _replies(sock: socket.socket, wait: float, call_id: bytes | None = Non
 
 
 async def test_torture_messages_over_the_wire(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    torture = require_torture()
     settings = floor_settings(tmp_path)
     loop_errors: list[dict[str, object]] = []
     asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: loop_errors.append(ctx))
@@ -81,7 +83,7 @@ async def test_torture_messages_over_the_wire(tmp_path: Path, caplog: pytest.Log
         target = service.sip_address
         seen: dict[str, list[int]] = {}
         for name in sorted(EXPECTED):
-            data = (TORTURE_DIR / f"{name}.dat").read_bytes()
+            data = (torture / f"{name}.dat").read_bytes()
             if name != "badbranch":
                 # The RFC reuses a few branch values across messages; a live branch seen again
                 # with another sent-by is a collision (482), which is not what these test.

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from telephony.sip.message import Headers, Request, Response
 
-__all__ = ["AUTH_FIXTURES", "TORTURE", "read_request", "read_response", "split_message"]
+__all__ = ["AUTH_FIXTURES", "read_request", "read_response", "split_message"]
 
 AUTH_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sip" / "auth"
-TORTURE = Path(__file__).resolve().parents[4] / "shared" / "sip-torture"
 
 
 def split_message(data: bytes) -> tuple[str, Headers, bytes]:

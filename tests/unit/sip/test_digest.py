@@ -24,7 +24,8 @@ from telephony.sip.digest import (
 )
 from telephony.sip.errors import LocalProtocolError, ParseError, RemoteProtocolError
 from telephony.sip.message import Headers, Request, Response, make_response
-from tests.unit.sip.auth_wire import AUTH_FIXTURES, TORTURE, read_request
+from tests.torture import require_torture
+from tests.unit.sip.auth_wire import AUTH_FIXTURES, read_request
 
 # RFC 7616 §3.9.1
 RFC_REALM = "http-auth@example.org"
@@ -490,6 +491,6 @@ def test_find_credentials_raises_on_a_malformed_digest() -> None:
 
 def test_torture_regaut01_unknown_scheme_means_challenge() -> None:
     # RFC 4475 §3.3.7: parse it, then challenge as for any unauthenticated request.
-    request = read_request((TORTURE / "regaut01.dat").read_bytes())
+    request = read_request((require_torture() / "regaut01.dat").read_bytes())
     assert request.headers.get("Authorization") == "NoOneKnowsThisScheme opaque-data=here"
     assert find_credentials(request, "example.com") is None

@@ -7,7 +7,8 @@ import pytest
 from telephony.sip.headers import NameAddr
 from telephony.sip.message import Headers, Request
 from telephony.sip.registrar import Binding, Registrar
-from tests.unit.sip.auth_wire import AUTH_FIXTURES, TORTURE, read_request
+from tests.torture import require_torture
+from tests.unit.sip.auth_wire import AUTH_FIXTURES, read_request
 
 NOW = 1_700_000_000.0
 DATE = ("Date", "Tue, 14 Nov 2023 22:13:20 GMT")
@@ -304,12 +305,12 @@ def test_pyvoip_register_fixture() -> None:
     ],
 )
 def test_torture_registers(name: str, contact: str) -> None:
-    request = read_request((TORTURE / f"{name}.dat").read_bytes())
+    request = read_request((require_torture() / f"{name}.dat").read_bytes())
     out = Registrar().register("watson", request, SRC, NOW)
     assert out.status == 200 and contacts_of(out.headers) == [contact]
 
 
 def test_torture_regbadct_is_400() -> None:
     # RFC 4475 §3.1.2.13: a URI with '?' in the addr-spec form must be rejected.
-    request = read_request((TORTURE / "regbadct.dat").read_bytes())
+    request = read_request((require_torture() / "regbadct.dat").read_bytes())
     assert Registrar().register("user", request, SRC, NOW).status == 400

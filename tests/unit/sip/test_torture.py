@@ -20,11 +20,13 @@ from telephony.sip.message import Request, Response
 from telephony.sip.parser import MessageParseError, StreamFramer, parse_message
 from telephony.sip.uri import SipUri
 from telephony.sip.validate import BadExtension, build_error_response, check_request
+from tests.torture import TORTURE_DIR, require_torture
 
-TORTURE_DIR = Path(__file__).parents[3].parent / "shared" / "sip-torture"
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "sip"
 
-pytestmark = pytest.mark.skipif(not TORTURE_DIR.is_dir(), reason=f"{TORTURE_DIR} is missing")
+@pytest.fixture(autouse=True)
+def _torture_present() -> None:
+    require_torture()
 
 
 @dataclass(frozen=True)
