@@ -16,7 +16,11 @@ from callfloor.store import CallStart, Store
 from telephony.calls.commands import (
     CloseMedia,
     Command,
+    ConnectMedia,
     OpenMedia,
+    PlayAudio,
+    StopAudio,
+    StopRecording,
     Publish,
     SetMediaPeer,
     StartRecording,
@@ -52,8 +56,16 @@ class FloorExecutor:
         """Carry out one command."""
         store = self.store
         match command:
-            case OpenMedia(call, ports):
-                self.relay.open(call, ports)
+            case OpenMedia(call, ports, hosted):
+                self.relay.open(call, ports, hosted)
+            case ConnectMedia(call, connected):
+                self.relay.connect(call, connected)
+            case PlayAudio(call, side, token, prompts, loop):
+                self.relay.play(call, side, token, prompts, loop)
+            case StopAudio(call, side):
+                self.relay.stop_playback(call, side)
+            case StopRecording(call):
+                self.relay.stop_recording(call)
             case SetMediaPeer():
                 self.relay.set_peer(command)
             case StartRecording(call, path):

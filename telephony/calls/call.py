@@ -39,6 +39,7 @@ class CallState(Enum):
     ROUTING = auto()  # INVITE accepted, no fork has answered anything yet
     RINGING = auto()  # a fork rings (180/183 relayed)
     ANSWERED = auto()  # bridged and recorded
+    HOSTED = auto()  # answered by callfloor itself (IVR, queue, survey), not bridged
     ENDING = auto()  # hung up; legs are closing
     ENDED = auto()  # every leg closed, resources released
 
@@ -54,6 +55,8 @@ class CallInput(Enum):
     HANGUP = auto()
     LOST = auto()
     CLOSED = auto()
+    HOST = auto()  # callfloor answers the caller itself
+    UNBRIDGE = auto()  # the seat left; callfloor hosts the caller again
 
 
 S, In = CallState, CallInput
@@ -65,6 +68,13 @@ TRANSITIONS: dict[tuple[CallState, CallInput], CallState] = {
     (S.RINGING, In.ANSWER): S.ANSWERED,
     **{(s, i): S.ENDING for s in (S.ROUTING, S.RINGING)
        for i in (In.ALL_FORKS_FAILED, In.RING_TIMEOUT, In.CANCEL, In.HANGUP, In.LOST)},
+    (S.ROUTING, In.HOST): S.HOSTED,
+    (S.HOSTED, In.PROGRESS): S.HOSTED,
+    (S.HOSTED, In.ANSWER): S.ANSWERED,
+    (S.HOSTED, In.ALL_FORKS_FAILED): S.HOSTED,  # a seat refused; the caller keeps waiting
+    (S.HOSTED, In.HANGUP): S.ENDING,
+    (S.HOSTED, In.LOST): S.ENDING,
+    (S.ANSWERED, In.UNBRIDGE): S.HOSTED,
     (S.ANSWERED, In.HANGUP): S.ENDING,
     (S.ANSWERED, In.LOST): S.ENDING,
     (S.ANSWERED, In.PROGRESS): S.ANSWERED,  # a late 180 from a losing fork
@@ -298,7 +308,9 @@ class Call:
     # -- records --------------------------------------------------------------------------------
     def _start_recording(self, now: float) -> None:
         day = time.strftime("%Y/%m/%d", time.gmtime(now))
-        self.recording_path = f"{day}/{self.uuid}.wav"
+        # A caller bridged a second time (back to a queue after a survey) gets a second file.
+        suffix = f"-{now:.0f}" if self.recording_path else ""
+        self.recording_path = f"{day}/{self.uuid}{suffix}.wav"
         self.ctx.emit(StartRecording(self.uuid, self.recording_path))
 
     def _publish(self, kind: str, now: float, **extra: object) -> None:

@@ -13,6 +13,12 @@ from typing import Any
 __all__ = [
     "CloseMedia",
     "Command",
+    "ConnectMedia",
+    "DigitDetected",
+    "PlayAudio",
+    "PlaybackFinished",
+    "StopAudio",
+    "StopRecording",
     "MediaEvent",
     "MediaFailed",
     "MediaTimedOut",
@@ -36,10 +42,49 @@ class Side(Enum):
 
 @dataclass(frozen=True, slots=True)
 class OpenMedia:
-    """Bind the two RTP ports (and their RTCP ports + 1) of a call's relay."""
+    """Bind the two RTP ports (and their RTCP ports + 1) of a call's relay.
+
+    With ``hosted``, that side is not bridged yet: callfloor hosts it (IVR, queue) until
+    :class:`ConnectMedia` bridges the two sides.
+    """
 
     call: str
     ports: dict[Side, int]
+    hosted: Side | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectMedia:
+    """Bridge the two sides (relay packets between them) or unbridge them (host them again)."""
+
+    call: str
+    connected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlayAudio:
+    """Play prompts (by name, back to back) to one side of an unbridged call; ``loop`` repeats."""
+
+    call: str
+    side: Side
+    token: str
+    prompts: tuple[str, ...]
+    loop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StopAudio:
+    """Stop what plays to ``side`` (silence follows; the stopped token is not reported)."""
+
+    call: str
+    side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    """Finish the call's WAV now (the bridged part is over; the caller may stay, e.g. a survey)."""
+
+    call: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +167,10 @@ class Publish:
 
 Command = (
     OpenMedia
+    | ConnectMedia
+    | PlayAudio
+    | StopAudio
+    | StopRecording
     | SetMediaPeer
     | StartRecording
     | CloseMedia
@@ -148,4 +197,23 @@ class MediaFailed:
     reason: str
 
 
-MediaEvent = MediaTimedOut | MediaFailed
+@dataclass(frozen=True, slots=True)
+class PlaybackFinished:
+    """What :class:`PlayAudio` started under ``token`` has played to the end."""
+
+    call: str
+    side: Side
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigitDetected:
+    """A DTMF digit from a hosted side: ``source`` is "rfc4733" or "inband"."""
+
+    call: str
+    side: Side
+    digit: str
+    source: str
+
+
+MediaEvent = MediaTimedOut | MediaFailed | PlaybackFinished | DigitDetected

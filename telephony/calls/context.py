@@ -37,6 +37,7 @@ class EngineContext:
         self.ids = ids
         self.txl = TransactionLayer(TimerPolicy(t1=policy.t1))
         self.commands: list[Command] = []
+        self.now = 0.0  # the latest time the engine was given (for callbacks that carry none)
         self.timers = TimerHeap()
         self._timer_fns: dict[Hashable, TimerFn] = {}
         # Response owners for client transactions; None as response means timeout/transport error.

@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import logging
 
-from telephony.calls.call import Call, Target
+from telephony.calls.call import Call
 from telephony.calls.commands import (
     Command,
+    DigitDetected,
     MediaEvent,
     MediaFailed,
     MediaTimedOut,
-    OpenMedia,
-    Publish,
-    WriteCallStarted,
+    PlaybackFinished,
 )
 from telephony.calls.context import ALLOW, EngineContext
+from telephony.calls.director import Director
+from telephony.calls.hosted import HostedCall
 from telephony.calls.ids import IdFactory
-from telephony.calls.leg import parse_session_expires
-from telephony.calls.media import PortPool, PortsExhausted, relay_codecs
+from telephony.calls.media import PortPool
 from telephony.calls.policy import EnginePolicy
-from telephony.calls.seats import SeatDesk, aor_of
+from telephony.calls.routing import InviteRouting
+from telephony.calls.seats import SeatDesk
 from telephony.calls.trunk import TrunkRegistration
-from telephony.calls.uas import UasLeg
 from telephony.sip.errors import ParseError, RemoteProtocolError
 from telephony.sip.message import Request, Response
-from telephony.sip.registrar import Binding
 from telephony.sip.transaction import (
     AckReceived,
     AckTimedOut,
@@ -41,8 +40,7 @@ from telephony.sip.transaction import (
     TxEvent,
     TxKey,
 )
-from telephony.sip.transport import Outgoing, Peer, Transport
-from telephony.sip.uri import SipUri
+from telephony.sip.transport import Outgoing, Peer
 from telephony.sip.validate import build_error_response, check_request
 
 __all__ = ["CallEngine"]
@@ -52,13 +50,16 @@ log = logging.getLogger("callfloor.engine")
 _KNOWN_UNSUPPORTED = {"MESSAGE", "SUBSCRIBE", "NOTIFY", "PUBLISH", "REFER", "PRACK"}
 
 
-class CallEngine:
+class CallEngine(InviteRouting):
     """callfloor's SIP user-agent core and B2BUA, as a pure state machine."""
 
-    def __init__(self, policy: EnginePolicy, *, ids: IdFactory | None = None) -> None:
+    def __init__(self, policy: EnginePolicy, *, ids: IdFactory | None = None,
+                 director: Director | None = None) -> None:
         self.policy = policy
         self.ctx = EngineContext(policy, ids or IdFactory())
+        self.director = director
         self.seats = SeatDesk(self.ctx)
+        self.seats.on_reachability = self._reachability
         self.ports = PortPool(*policy.rtp_ports)
         self.calls: dict[str, Call] = {}
         self.busy_seats: dict[str, set[str]] = {}  # seat -> its live calls
@@ -72,11 +73,13 @@ class CallEngine:
     # -- the driver's interface -----------------------------------------------------------
     def start(self, now: float) -> None:
         """Begin background work: the carrier registration."""
+        self.ctx.now = now
         if self.trunk_registration is not None:
             self.trunk_registration.start(now)
 
     def receive(self, message: Request | Response, peer: Peer, now: float) -> None:
         """A parsed SIP message from ``peer``."""
+        self.ctx.now = now
         try:
             events = self.ctx.txl.receive(message, peer, now)
         except RemoteProtocolError as err:
@@ -87,6 +90,7 @@ class CallEngine:
 
     def receive_invalid(self, error: ParseError, peer: Peer, now: float) -> None:
         """A message that failed to parse: answer 400 when enough of a request survived (§8.2)."""
+        self.ctx.now = now
         partial = getattr(error, "partial", None)
         log.info("unparseable message from %s:%s: %s", peer.host, peer.port, error.reason)
         if isinstance(partial, Request) and partial.method != "ACK":
@@ -97,11 +101,16 @@ class CallEngine:
             self.ctx.txl.send_stateless(response, peer)
 
     def media_event(self, event: MediaEvent, now: float) -> None:
-        """Dead media or a failed relay."""
+        """Dead media, a failed relay, a prompt played out, a digit from a hosted caller."""
+        self.ctx.now = now
         call = self.calls.get(event.call)
         if call is None:
             return
-        if isinstance(event, MediaTimedOut):
+        if isinstance(call, HostedCall) and isinstance(event, PlaybackFinished):
+            call.media_played(event.token, now)
+        elif isinstance(call, HostedCall) and isinstance(event, DigitDetected):
+            call.media_digit(event.digit, event.source, now)
+        elif isinstance(event, MediaTimedOut):
             call.media_timed_out(event.side, now)
         elif isinstance(event, MediaFailed):
             log.error("media failed for call %s: %s", event.call, event.reason)
@@ -109,6 +118,7 @@ class CallEngine:
 
     def transport_error(self, peer: Peer, now: float) -> None:
         """A send to ``peer`` failed (ICMP, refused TCP connection)."""
+        self.ctx.now = now
         for event in self.ctx.txl.transport_error(peer, now):
             self._dispatch(event, now)
 
@@ -119,6 +129,7 @@ class CallEngine:
 
     def handle_timer(self, now: float) -> None:
         """Run everything that is due at ``now``."""
+        self.ctx.now = now
         self.ctx.fire_timers(now)
         for event in self.ctx.txl.handle_timer(now):
             self._dispatch(event, now)
@@ -134,6 +145,7 @@ class CallEngine:
 
     def drain(self, now: float) -> None:
         """Refuse new calls, hang up the live ones and un-register from the carrier."""
+        self.ctx.now = now
         self.draining = True
         for call in list(self.calls.values()):
             call.hangup(now, "shutdown")
@@ -214,173 +226,10 @@ class CallEngine:
         if deadline is not None:
             self.ctx.set_timer(("registrar", "expire"), deadline, self._expire)
 
+    def _reachability(self, seat: str, reachable: bool, now: float) -> None:
+        if self.director is not None:
+            self.director.seat_reachable(seat, reachable, now)
+
     def _expire(self, now: float) -> None:
         self.seats.expire(now)
         self._arm_expiry()
-
-    # -- new calls ----------------------------------------------------------------------------
-    def _on_invite(self, key: TxKey, request: Request, peer: Peer, now: float) -> None:
-        merged = (request.call_id, request.from_.tag or "", request.cseq.number)
-        if self._invites.get(merged, key) != key:
-            self.ctx.respond(key, request, 482, "Loop Detected (merged request)", now=now)
-            return
-        if self.draining:
-            self.ctx.respond(key, request, 503, headers=[("Retry-After", "30")], now=now)
-            return
-        trunk = self.policy.trunk
-        if trunk is not None and trunk.allows_source(peer.host):
-            self._from_trunk(key, request, peer, now)
-            return
-        seat = self.seats.authenticate(key, request, peer, now, proxy=True)
-        if seat is not None:
-            self._from_seat(seat, key, request, peer, now)
-
-    def _from_trunk(self, key: TxKey, request: Request, peer: Peer, now: float) -> None:
-        trunk = self.policy.trunk
-        assert trunk is not None
-        number = _user_of(request.uri) or aor_of(request.to)
-        did = trunk.owns_did(number)
-        if did is None:
-            self.ctx.respond(key, request, 404, "Number not on this floor", now=now)
-            return
-        seat = self.policy.routes.get(did) or self.policy.routes.get(did.lstrip("+"))
-        if seat is None:
-            self.ctx.respond(key, request, 404, "No route for this number", now=now)
-            return
-        caller = aor_of(request.from_)
-        self._to_seat(key, request, peer, now, seat, direction="inbound", caller=caller,
-                      display=request.from_.display or caller, callee=did)
-
-    def _from_seat(self, seat: str, key: TxKey, request: Request, peer: Peer, now: float) -> None:
-        dialled = _user_of(request.uri)
-        trunk = self.policy.trunk
-        if dialled == seat:
-            self.ctx.respond(key, request, 403, "Cannot call your own seat", now=now)
-            return
-        if dialled in self.policy.seats:
-            self._to_seat(key, request, peer, now, dialled, direction="internal", caller=seat,
-                          display=request.from_.display or seat, callee=dialled, caller_seat=seat)
-            return
-        # An empty prefix means seats dial outside numbers directly ("".startswith is always true).
-        if trunk is None or not dialled.startswith(trunk.outbound_prefix):
-            self.ctx.respond(key, request, 404, "Unknown extension", now=now)
-            return
-        number = dialled[len(trunk.outbound_prefix):]
-        if not number or not trunk.outbound_allowed(number):
-            log.warning("seat %s dialled %r: refused by the outbound allow-list", seat, number)
-            self.ctx.respond(key, request, 403, "Number not allowed", now=now)
-            return
-        caller_id = trunk.caller_id or trunk.username or seat
-        target = Target(
-            request_uri=f"sip:{number}@{trunk.host}:{trunk.port}",
-            peer=Peer(trunk.transport, trunk.host, trunk.port),
-            to_uri=f"sip:{number}@{trunk.host}",
-            from_uri=f"sip:{caller_id}@{self.policy.host}",
-            credentials=(trunk.username, trunk.password) if trunk.username and trunk.password else None,
-        )
-        self._create_call(key, request, peer, now, direction="outbound", caller=seat, callee=number,
-                          did="", seat=seat, targets=[target])
-
-    def _to_seat(self, key: TxKey, request: Request, peer: Peer, now: float, seat: str, *,
-                 direction: str, caller: str, display: str, callee: str,
-                 caller_seat: str | None = None) -> None:
-        if seat in self.busy_seats:
-            self.ctx.respond(key, request, 486, "Seat busy", now=now)
-            return
-        targets = [
-            Target(
-                request_uri=b.contact.uri,
-                peer=binding_peer(b),
-                to_uri=f"sip:{seat}@{self.policy.host}",
-                from_uri=f"sip:{caller or 'anonymous'}@{self.policy.host}",
-                from_display=display,
-            )
-            for b in self.seats.registrar.lookup(seat, now)
-        ]
-        if not targets:
-            self.ctx.respond(key, request, 480, "Seat not registered", now=now)
-            return
-        did = callee if direction == "inbound" else ""
-        self._create_call(key, request, peer, now, direction=direction, caller=caller, callee=callee,
-                          did=did, seat=seat, targets=targets, caller_seat=caller_seat)
-
-    def _create_call(self, key: TxKey, request: Request, peer: Peer, now: float, *, direction: str,
-                     caller: str, callee: str, did: str, seat: str, targets: list[Target],
-                     caller_seat: str | None = None) -> None:
-        ctx = self.ctx
-        se = parse_session_expires(request.headers.get("Session-Expires"))
-        if se is not None and se[0] < self.policy.min_se:
-            ctx.respond(key, request, 422, headers=[("Min-SE", str(self.policy.min_se))], now=now)
-            return
-        try:
-            ports = [self.ports.take(), self.ports.take()]
-        except PortsExhausted:
-            ctx.respond(key, request, 503, "No media ports left", now=now)
-            return
-        uuid = ctx.ids.call_uuid()
-        call = Call(ctx, uuid=uuid, direction=direction, caller=caller, callee=callee, seat_id=seat,
-                    ports={}, now=now, on_done=self._call_done)
-        call.ports = {call.a_side: ports[0], call.b_side: ports[1]}
-        try:
-            leg = UasLeg(ctx, call, call.a_side, key, request, peer, ports[0])
-        except ParseError as err:
-            self._release(ports)
-            ctx.respond(key, request, 488 if err.status == 488 else 400, err.reason, now=now)
-            return
-        codecs, _ = relay_codecs(leg.remote_offer)
-        if not codecs:
-            leg.reject(488, now, "No common codec (PCMU/PCMA)")
-            self._release(ports)
-            return
-        self.calls[uuid] = call
-        merged = (request.call_id, request.from_.tag or "", request.cseq.number)
-        self._invites[merged] = key
-        call.merged_key = merged
-        call.seats = [s for s in (seat, caller_seat) if s is not None]
-        for busy in call.seats:
-            self.busy_seats.setdefault(busy, set()).add(uuid)
-        ctx.emit(OpenMedia(uuid, dict(call.ports)))
-        ctx.emit(WriteCallStarted(uuid, request.call_id, direction, caller, callee, did, seat, now))
-        ctx.emit(Publish("call.offered", {"call": uuid, "direction": direction, "caller": caller,
-                                          "callee": callee, "seat": seat, "ts": now}))
-        max_forwards = int(request.headers.get("Max-Forwards") or "70")
-        call.start(leg, targets, self.policy.ring_timeout, now, max_forwards=max_forwards - 1)
-
-    def _call_done(self, call: Call) -> None:
-        self.calls.pop(call.uuid, None)
-        self._release(list(call.ports.values()))
-        if call.merged_key is not None:
-            self._invites.pop(call.merged_key, None)
-        for seat in call.seats:
-            uuids = self.busy_seats.get(seat, set())
-            uuids.discard(call.uuid)
-            if not uuids:
-                self.busy_seats.pop(seat, None)
-
-    def _release(self, ports: list[int]) -> None:
-        for port in ports:
-            self.ports.release(port)
-
-
-def binding_peer(binding: Binding) -> Peer:
-    """Where to send requests for a registered contact.
-
-    The Contact's own address when it names the host the REGISTER came from; otherwise the phone
-    is behind NAT and its Contact is unreachable, so the REGISTER's source is used (the
-    nathelper approach). Over TCP the phone's own connection is reused.
-    """
-    transport, host, port = binding.source
-    if transport == Transport.UDP.value:
-        try:
-            uri = SipUri.parse(binding.contact.uri)
-        except ParseError:
-            uri = None
-        if uri is not None and uri.host.strip("[]") == host:
-            return Peer(Transport.UDP, host, uri.port or 5060)
-    return Peer(Transport(transport), host, port)
-
-
-def _user_of(uri: str) -> str:
-    rest = uri.split(":", 1)[1] if ":" in uri else uri
-    user = rest.split("@", 1)[0] if "@" in rest else ""
-    return user.split(";", 1)[0]

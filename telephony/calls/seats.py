@@ -8,6 +8,7 @@ the guard slows and then refuses a source that keeps failing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 
 from telephony.calls.commands import Publish
@@ -49,6 +50,8 @@ class SeatDesk:
                                ban_seconds=p.guard_ban_seconds)
         self.registrar = Registrar(min_expires=p.register_min_expires,
                                    max_expires=p.register_max_expires, max_contacts=p.max_contacts)
+        # Told when a seat gets its first phone registered or loses its last one.
+        self.on_reachability: Callable[[str, bool, float], None] = lambda seat, up, now: None
 
     def _server(self, algorithms: tuple[str, ...]) -> DigestServer:
         return DigestServer(self.ctx.policy.realm, self._secret,
@@ -128,6 +131,7 @@ class SeatDesk:
         if seat != aor:
             self.ctx.respond(key, request, 403, "Credentials do not match the address of record", now=now)
             return
+        before = bool(self.registrar.lookup(aor, now))
         outcome = self.registrar.register(aor, request, (peer.transport.value, peer.host, peer.port), now)
         response = self.registrar.make_response(request, outcome, self.ctx.ids.tag())
         self.ctx.decorate(response, None, b"", "")
@@ -136,11 +140,16 @@ class SeatDesk:
             self._publish("seat.registered", binding, now)
         for binding in outcome.removed:
             self._publish("seat.unregistered", binding, now)
+        after = bool(self.registrar.lookup(aor, now))
+        if before != after:
+            self.on_reachability(aor, after, now)
 
     def expire(self, now: float) -> None:
         """Drop lapsed registrations (called from the engine's timer)."""
         for binding in self.registrar.expire(now):
             self._publish("seat.unregistered", binding, now, reason="expired")
+            if not self.registrar.lookup(binding.aor, now):
+                self.on_reachability(binding.aor, False, now)
 
     def _publish(self, kind: str, binding: Binding, now: float, **extra: object) -> None:
         transport, host, port = binding.source

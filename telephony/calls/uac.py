@@ -45,8 +45,10 @@ class UacLeg(Leg):
         to_uri: str,
         from_display: str = "",
         credentials: tuple[str, str] | None = None,
+        seat: str | None = None,
     ) -> None:
         super().__init__(ctx, owner, side, peer, port)
+        self.seat = seat  # the seat whose phone this fork rings, if any
         self.uac_owner = owner
         self.request_uri = request_uri
         display = f'"{from_display}" ' if from_display else ""

@@ -17,9 +17,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from telephony.calls.commands import MediaEvent, MediaFailed, MediaTimedOut, SetMediaPeer, Side
+from telephony.net.hosting import Hosting
+from telephony.net.player import SILENCE, MediaClock
 from telephony.net.recorder import RecorderTap
-from telephony.rtp.g711 import ALAW_DECODE, ALAW_ENCODE, ULAW_DECODE, ULAW_ENCODE
+from telephony.net.rewrite import pt_map, transcode, xlat
+from telephony.rtp.g711 import encode
 
 __all__ = ["MediaRelay"]
 
@@ -33,9 +39,6 @@ TICK = 0.1
 FLUSH_PHASES = 5
 CHANNEL = {Side.CUSTOMER: 0, Side.SEAT: 1}
 _clock = time.monotonic
-# Direct G.711 law conversion (RFC 3551 §4.5.14): one byte table each way, applied with bytes.translate.
-U2A = bytes(ALAW_ENCODE[ULAW_DECODE.view("uint16")].tobytes())
-A2U = bytes(ULAW_ENCODE[ALAW_DECODE.view("uint16")].tobytes())
 
 
 class _Rtp(asyncio.DatagramProtocol):
@@ -79,19 +82,30 @@ class _Rtp(asyncio.DatagramProtocol):
             self.ssrc, self.source, self.remote = ssrc, addr, addr  # latch (symmetric RTP)
         self.last_rx = now
         self.rx += 1
-        tap = self.bridge.tap
+        bridge = self.bridge
+        if not bridge.connected:
+            hosting = bridge.hosting.get(self.side)
+            if hosting is not None:
+                hosting.feed(data)
+            return
+        tap = bridge.tap
         if tap is not None:
             tap.packets.append((self.channel, now, data))
         other = self.other
         if other is not None and other.remote is not None and other.transport is not None:
             if self.xlat is not None and data[1] & 0x7F == self.xlat_pt:
-                data = _transcode(data, self.xlat)
+                data = transcode(data, self.xlat)
             if self.pt_map:
                 new = self.pt_map.get(data[1] & 0x7F)
                 if new is not None:
                     data = bytes((data[0], (data[1] & 0x80) | new)) + data[2:]
             other.transport.sendto(data, other.remote)
             other.tx += 1
+
+    def send_own(self, data: bytes) -> None:
+        """Send media callfloor itself makes (prompts) to this side."""
+        if self.transport is not None and self.remote is not None:
+            self.transport.sendto(data, self.remote)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable from a phone that has not opened its port yet: not fatal.
@@ -128,6 +142,9 @@ class _Bridge:
         self.rtp: dict[Side, _Rtp] = {}
         self.rtcp: dict[Side, _Rtcp] = {}
         self.tap: RecorderTap | None = None
+        self.connected = True
+        self.hosted: Side | None = None
+        self.hosting: dict[Side, Hosting] = {}
         self.live = False
         self.timed_out = False
         self.transports: list[asyncio.DatagramTransport] = []
@@ -137,8 +154,12 @@ class MediaRelay:
     """Every call's RTP ports, the recorder taps, and the dead-media watchdog."""
 
     def __init__(self, host: str, *, media_timeout: float, recordings_dir: Path,
-                 on_event: Callable[[MediaEvent], None]) -> None:
+                 on_event: Callable[[MediaEvent], None],
+                 prompts: Callable[[str], npt.NDArray[np.int16]] | None = None) -> None:
         self.host = host
+        self.prompts = prompts
+        self.clock = MediaClock()
+        self._frames: dict[tuple[str, str], list[bytes]] = {}
         self.media_timeout = media_timeout
         self.recordings_dir = recordings_dir
         self.on_event = on_event
@@ -152,9 +173,13 @@ class MediaRelay:
         self._task = asyncio.get_running_loop().create_task(self._ticker())
 
     # -- commands -------------------------------------------------------------------------
-    def open(self, call: str, ports: dict[Side, int]) -> None:
-        """Bind both sides' RTP and RTCP ports; a failure is reported as MediaFailed."""
+    def open(self, call: str, ports: dict[Side, int], hosted: Side | None = None) -> None:
+        """Bind both sides' RTP and RTCP ports; a failure is reported as MediaFailed.
+
+        With ``hosted``, that side is callfloor's (IVR, queue) until :meth:`connect` bridges it.
+        """
         bridge = _Bridge(call, self._next_phase % FLUSH_PHASES)
+        bridge.hosted, bridge.connected = hosted, hosted is None
         self._next_phase += 1
         loop = asyncio.get_running_loop()
         try:
@@ -209,12 +234,82 @@ class MediaRelay:
         rtp.cfg = cmd
         if other.cfg is not None:
             # Packets are rewritten to the payload type numbers their receiver expects.
-            rtp.pt_map = _pt_map(cmd, other.cfg)
-            other.pt_map = _pt_map(other.cfg, cmd)
-            rtp.xlat, rtp.xlat_pt = _xlat(cmd, other.cfg)
-            other.xlat, other.xlat_pt = _xlat(other.cfg, cmd)
+            rtp.pt_map = pt_map(cmd, other.cfg)
+            other.pt_map = pt_map(other.cfg, cmd)
+            rtp.xlat, rtp.xlat_pt = xlat(cmd, other.cfg)
+            other.xlat, other.xlat_pt = xlat(other.cfg, cmd)
         if bridge.tap is not None:
             bridge.tap.set_codec(CHANNEL[cmd.side], cmd.audio_pt, cmd.codec)
+        if cmd.side is bridge.hosted:
+            self._host(bridge, rtp, cmd)
+
+    def _host(self, bridge: _Bridge, rtp: _Rtp, cmd: SetMediaPeer) -> None:
+        """(Re)create callfloor's end of the hosted side for its negotiated codec."""
+        old = bridge.hosting.pop(cmd.side, None)
+        if old is not None:
+            old.close()
+        hosting = Hosting(bridge.call, cmd.side, rtp.send_own, codec=cmd.codec, audio_pt=cmd.audio_pt,
+                          event_pt=cmd.event_pt, clock=self.clock, frames=self.frames,
+                          on_event=self.on_event)
+        bridge.hosting[cmd.side] = hosting
+        if not bridge.connected:
+            hosting.start()
+            bridge.live = True  # the caller is ours now: watch its media
+
+    def frames(self, prompt: str, codec: str) -> list[bytes]:
+        """A prompt as 20 ms G.711 payloads, encoded once per codec."""
+        key = (prompt, codec)
+        cached = self._frames.get(key)
+        if cached is None:
+            if self.prompts is None:
+                raise KeyError(f"no prompt library for {prompt!r}")
+            data = encode(self.prompts(prompt), codec)
+            pad = (-len(data)) % 160
+            data += SILENCE.get(codec, SILENCE["PCMU"])[:pad]
+            cached = self._frames[key] = [data[i : i + 160] for i in range(0, len(data), 160)]
+        return cached
+
+    def connect(self, call: str, connected: bool) -> None:
+        """Bridge the sides (the hosted side stops playing) or unbridge them (host it again)."""
+        bridge = self.bridges.get(call)
+        if bridge is None or bridge.connected == connected:
+            return
+        bridge.connected = connected
+        for hosting in bridge.hosting.values():
+            if connected:
+                hosting.pause()
+            else:
+                hosting.start()
+
+    def play(self, call: str, side: Side, token: str, prompts: tuple[str, ...], loop: bool) -> None:
+        """Play prompts to a hosted side."""
+        bridge = self.bridges.get(call)
+        hosting = bridge.hosting.get(side) if bridge is not None else None
+        if hosting is None:
+            log.warning("play %s on call %s: side %s is not hosted", token, call, side.value)
+            return
+        try:
+            hosting.play(token, prompts, loop=loop)
+        except KeyError as exc:
+            log.error("call %s: unknown prompt %s", call, exc)
+
+    def stop_playback(self, call: str, side: Side) -> None:
+        """Stop what plays to ``side``."""
+        bridge = self.bridges.get(call)
+        hosting = bridge.hosting.get(side) if bridge is not None else None
+        if hosting is not None:
+            hosting.stop()
+
+    def stop_recording(self, call: str) -> None:
+        """Finish the call's WAV (the bridged part is over)."""
+        bridge = self.bridges.get(call)
+        if bridge is None or bridge.tap is None:
+            return
+        tap, bridge.tap = bridge.tap, None
+        try:
+            tap.close(_clock())
+        except OSError as exc:
+            log.error("recording of call %s not finished: %s", call, exc)
 
     def start_recording(self, call: str, relative: str) -> Path | None:
         """Open the call's WAV and start the watchdog (the bridge is live from now on)."""
@@ -238,16 +333,15 @@ class MediaRelay:
 
     def close(self, call: str) -> None:
         """Stop relaying, finish the recording, close the ports."""
-        bridge = self.bridges.pop(call, None)
+        bridge = self.bridges.get(call)
         if bridge is None:
             return
+        for hosting in bridge.hosting.values():
+            hosting.close()
+        self.stop_recording(call)
+        del self.bridges[call]
         for transport in bridge.transports:
             transport.close()
-        if bridge.tap is not None:
-            try:
-                bridge.tap.close(_clock())
-            except OSError as exc:
-                log.error("recording of call %s not finished: %s", call, exc)
 
     async def close_all(self) -> None:
         """Close every bridge and stop the clock."""
@@ -278,6 +372,8 @@ class MediaRelay:
 
     def _watch(self, bridge: _Bridge, now: float) -> None:
         for side, rtp in bridge.rtp.items():
+            if not bridge.connected and side is not bridge.hosted:
+                continue  # a seat that is only ringing owes us no media yet
             if rtp.sends and now - max(rtp.last_rx, rtp.expect_since) > self.media_timeout:
                 bridge.timed_out = True
                 self.on_event(MediaTimedOut(bridge.call, side))
@@ -290,27 +386,3 @@ class MediaRelay:
         ignored = sum(r.ignored for b in self.bridges.values() for r in b.rtp.values())
         return {"bridges": len(self.bridges), "rx": rx, "tx": tx, "ignored": ignored}
 
-
-def _pt_map(sender: SetMediaPeer, receiver: SetMediaPeer) -> dict[int, int]:
-    """PT rewrites for packets from ``sender`` to ``receiver`` (empty when the numbers agree)."""
-    mapping: dict[int, int] = {}
-    if sender.audio_pt != receiver.audio_pt:
-        mapping[sender.audio_pt] = receiver.audio_pt
-    if sender.event_pt is not None and receiver.event_pt is not None and sender.event_pt != receiver.event_pt:
-        mapping[sender.event_pt] = receiver.event_pt
-    return mapping
-
-
-def _xlat(sender: SetMediaPeer, receiver: SetMediaPeer) -> tuple[bytes | None, int]:
-    """The law conversion for packets from ``sender`` to ``receiver``, keyed on the sender's PT."""
-    pair = (sender.codec.upper(), receiver.codec.upper())
-    table = {("PCMU", "PCMA"): U2A, ("PCMA", "PCMU"): A2U}.get(pair)
-    return table, sender.audio_pt if table is not None else -1
-
-
-def _transcode(data: bytes, table: bytes) -> bytes:
-    """Convert an RTP packet's G.711 payload (header, CSRCs and extension kept as they are)."""
-    offset = 12 + 4 * (data[0] & 0x0F)
-    if data[0] & 0x10 and len(data) >= offset + 4:
-        offset += 4 + 4 * int.from_bytes(data[offset + 2 : offset + 4], "big")
-    return data[:offset] + data[offset:].translate(table)

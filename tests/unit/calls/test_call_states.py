@@ -31,6 +31,11 @@ S, In = CallState, CallInput
 UNDEFINED = {
     (S.ROUTING, In.CLOSED), (S.RINGING, In.CLOSED), (S.ANSWERED, In.CLOSED),
     (S.ANSWERED, In.ALL_FORKS_FAILED), (S.ANSWERED, In.RING_TIMEOUT), (S.ANSWERED, In.CANCEL),
+    # Hosted calls: only a call being routed is answered by callfloor itself, only a bridged one
+    # is unbridged, and a hosted caller was answered, so it cannot CANCEL or ring out.
+    (S.RINGING, In.HOST), (S.ANSWERED, In.HOST), (S.HOSTED, In.HOST),
+    (S.ROUTING, In.UNBRIDGE), (S.RINGING, In.UNBRIDGE), (S.HOSTED, In.UNBRIDGE),
+    (S.HOSTED, In.CLOSED), (S.HOSTED, In.RING_TIMEOUT), (S.HOSTED, In.CANCEL),
 }
 
 
@@ -56,7 +61,8 @@ def test_table_shape() -> None:
     assert {s for (s, i), t in TRANSITIONS.items() if i is In.CLOSED and t is S.ENDED} == {
         S.ENDING, S.ENDED}                                   # only a call that is ending closes
     assert S.ROUTING not in TRANSITIONS.values()             # nothing goes back to routing
-    assert all(TRANSITIONS[(s, In.HANGUP)] is S.ENDING for s in (S.ROUTING, S.RINGING, S.ANSWERED))
+    assert all(TRANSITIONS[(s, In.HANGUP)] is S.ENDING
+               for s in (S.ROUTING, S.RINGING, S.ANSWERED, S.HOSTED))
 
 
 @given(st.lists(st.sampled_from(list(CallInput)), max_size=30))
