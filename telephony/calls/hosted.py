@@ -137,8 +137,6 @@ class HostedCall(Call):
                 del self.offers[other]
                 self.on_seat_busy(other, False)
         self.offers.pop(seat, None)
-        assert leg.media is not None
-        self.leg_media(leg, leg.media, now)  # a losing fork's early media may have steered the relay
         self.ctx.emit(ConnectMedia(self.uuid, True))
         self._start_recording(now)
         self.ctx.emit(WriteCallAnswered(self.uuid, now, seat))
