@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import ConfigDict, Field, PrivateAttr, RootModel, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, RootModel, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from callfloor.settings.floor import FeatureCodeSettings, IvrSettings, QueueSettings, TeamSettings
 from callfloor.settings.sections import (
     BusSettings,
     HttpSettings,
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
     rtp: RtpSettings = Field(default_factory=lambda: RtpSettings(), description="The RTP relay.")
     bus: BusSettings = Field(default_factory=lambda: BusSettings(), description="The MQTT event bus.")
     log: LogSettings = Field(default_factory=lambda: LogSettings(), description="Logging.")
+    teams: tuple[TeamSettings, ...] = Field(default=(), description="Teams of seats, as [[teams]] tables.")
+    queues: tuple[QueueSettings, ...] = Field(default=(), description="ACD queues, as [[queues]] tables.")
+    ivr: IvrSettings = Field(default_factory=lambda: IvrSettings(), description="IVR flows and prompts.")
+    features: FeatureCodeSettings = Field(default_factory=lambda: FeatureCodeSettings(), description="Seat feature codes.")
 
     _source: str = PrivateAttr(default="<defaults>")
 
@@ -107,6 +112,29 @@ class Settings(BaseSettings):
             if seat_id not in known:
                 raise ValueError(f"{did!r} routes to unknown seat {seat_id!r}")
         return routes
+
+    @model_validator(mode="after")
+    def _floor_references(self) -> Settings:
+        """Seats name known teams and queues; queues overflow to known queues; names are unique."""
+        teams = {team.id for team in self.teams}
+        queues = [queue.name for queue in self.queues]
+        if len(set(queues)) != len(queues):
+            raise ValueError(f"duplicate queue name in {queues}")
+        for index, seat in enumerate(self.seats):
+            if seat.team is not None and seat.team not in teams:
+                raise ValueError(f"seats[{index}].team: unknown team {seat.team!r}")
+            for name in seat.queues:
+                if name not in queues:
+                    raise ValueError(f"seats[{index}].queues: unknown queue {name!r}")
+        for index, queue in enumerate(self.queues):
+            if queue.overflow and queue.overflow.startswith("queue:") and queue.overflow[6:] not in queues:
+                raise ValueError(f"queues[{index}].overflow: unknown queue {queue.overflow[6:]!r}")
+            if (queue.max_wait or queue.overflow_when_no_seats) and not queue.overflow:
+                raise ValueError(f"queues[{index}]: max_wait / overflow_when_no_seats need an overflow")
+        codes = self.features
+        if len({codes.ready, codes.pause, codes.logout}) != 3:
+            raise ValueError("features: ready, pause and logout must be different codes")
+        return self
 
     @field_validator("rtp")
     @classmethod

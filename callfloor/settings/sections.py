@@ -139,6 +139,11 @@ class SeatSettings(Section):
     password: str = Field(min_length=1, repr=False, description="Digest password of the seat's softphone.")
     name: str | None = Field(default=None, description="Display name shown to supervisors; optional.")
     max_contacts: int = Field(default=5, ge=1, description="Most simultaneous registrations (softphones) for this seat.")
+    team: str | None = Field(default=None, description="Team id (see [[teams]]).")
+    tier: Literal["one-line", "two-line", "vip"] = Field(default="one-line", description="Support tier: one-line, two-line or vip.")
+    skills: dict[str, int] = Field(default_factory=dict, description="Skills and levels, e.g. {vip = 3, billing = 1}.")
+    queues: tuple[str, ...] = Field(default=(), description="Queues this seat takes calls from (see [[queues]]).")
+    penalties: dict[str, int] = Field(default_factory=dict, description="Per-queue penalty: a seat with a lower penalty is offered first.")
     auth_algorithms: tuple[Literal["SHA-256", "MD5"], ...] | None = Field(default=None, min_length=1, description="Digest algorithms offered to this seat's phones, overriding sip.auth_algorithms (e.g. [\"MD5\"] for baresip 1.0, which gives up on a challenge that offers SHA-256).")
 
 

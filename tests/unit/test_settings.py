@@ -108,7 +108,7 @@ def test_example_config_loads() -> None:
 
 def test_example_config_commented_blocks_are_valid(tmp_path: Path) -> None:
     """Uncommenting the example [[seats]], [trunk], route and optional keys gives a valid file."""
-    code = re.compile(r'^# (\[\[seats\]\]|\[trunk\]|[a-z_0-9]+ = .+|"\+?\d+" = .+|# .*)$')
+    code = re.compile(r'^# (\[\[seats\]\]|\[\[teams\]\]|\[\[queues\]\]|\[trunk\]|[a-z_0-9]+ = .+|"\+?\d+" = .+|# .*)$')
     lines = [m.group(1) if (m := code.match(line)) else line for line in EXAMPLE.read_text().splitlines()]
     s = load_settings(write(tmp_path, "\n".join(lines)), {})
     assert [seat.id for seat in s.seats] == ["1001"]
@@ -117,13 +117,16 @@ def test_example_config_commented_blocks_are_valid(tmp_path: Path) -> None:
     assert s.routes.seat_for("+15550100") == "1001"
     assert s.sip.advertise == "192.0.2.10"
     assert s.bus.endpoint == MqttEndpoint("127.0.0.1", 1883, "callfloor", "secret")
+    assert [q.name for q in s.queues] == ["support"] and s.seats[0].queues == ("support",)
+    assert s.seats[0].team == "support" and s.queues[0].overflow == "voicemail:support"
 
 
 def test_example_config_mentions_every_key() -> None:
     text = EXAMPLE.read_text()
     for name in describe_env():
         key = name.removeprefix("CALLFLOOR_").split("__")[-1].lower()
-        if name == "CALLFLOOR_CONFIG" or key in {"sip", "seats", "trunk", "routes", "storage", "http", "rtp", "bus", "log", "guard"}:
+        if name == "CALLFLOOR_CONFIG" or key in {"sip", "seats", "trunk", "routes", "storage", "http", "rtp", "bus", "log", "guard",
+                                                      "teams", "queues", "ivr", "features"}:
             continue
         assert re.search(rf"^#? *(# )?{key} = ", text, re.M), key
     for key in ("id", "password", "name", "max_contacts"):
