@@ -20,9 +20,11 @@ from telephony.calls.commands import (
     OpenMedia,
     PlayAudio,
     Publish,
+    RecordAudio,
     SetMediaPeer,
     StartRecording,
     StopAudio,
+    StopAudioRecording,
     StopRecording,
     WriteCallAnswered,
     WriteCallEnded,
@@ -66,6 +68,10 @@ class FloorExecutor:
                 self.relay.stop_playback(call, side)
             case StopRecording(call):
                 self.relay.stop_recording(call)
+            case RecordAudio(call, side, token, path, max_seconds):
+                self.relay.record_audio(call, side, token, path, max_seconds)
+            case StopAudioRecording(call, side):
+                self.relay.stop_audio_recording(call, side)
             case SetMediaPeer():
                 self.relay.set_peer(command)
             case StartRecording(call, path):

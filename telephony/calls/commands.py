@@ -11,6 +11,9 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "AudioRecorded",
+    "RecordAudio",
+    "StopAudioRecording",
     "CloseMedia",
     "Command",
     "ConnectMedia",
@@ -75,6 +78,26 @@ class PlayAudio:
 @dataclass(frozen=True, slots=True)
 class StopAudio:
     """Stop what plays to ``side`` (silence follows; the stopped token is not reported)."""
+
+    call: str
+    side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAudio:
+    """Record what ``side`` says into a mono WAV at ``path`` (relative to the recordings
+    directory), for at most ``max_seconds`` (a voice message)."""
+
+    call: str
+    side: Side
+    token: str
+    path: str
+    max_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class StopAudioRecording:
+    """End :class:`RecordAudio` early; :class:`AudioRecorded` follows."""
 
     call: str
     side: Side
@@ -170,6 +193,8 @@ Command = (
     | ConnectMedia
     | PlayAudio
     | StopAudio
+    | RecordAudio
+    | StopAudioRecording
     | StopRecording
     | SetMediaPeer
     | StartRecording
@@ -216,4 +241,15 @@ class DigitDetected:
     source: str
 
 
-MediaEvent = MediaTimedOut | MediaFailed | PlaybackFinished | DigitDetected
+@dataclass(frozen=True, slots=True)
+class AudioRecorded:
+    """A :class:`RecordAudio` ended (length reached, stopped, or the call ended)."""
+
+    call: str
+    side: Side
+    token: str
+    path: str
+    seconds: float
+
+
+MediaEvent = MediaTimedOut | MediaFailed | PlaybackFinished | DigitDetected | AudioRecorded

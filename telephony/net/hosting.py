@@ -1,18 +1,32 @@
 """callfloor's own end of an unbridged side: it plays prompts to the caller and listens for digits.
 
 While a call is in the IVR or waiting in a queue, the caller's RTP does not go to a seat: it comes
-here. Digits are read from RFC 4733 telephone-events (and, with an in-band detector, from the
-audio itself); prompts and music on hold go out through a :class:`Player` on the shared clock.
+here. Digits are read from RFC 4733 telephone-events, and from the audio itself (Goertzel) for
+carriers that send tones in-band, until the first telephone-event shows the caller sends them
+properly. A voice message can be recorded from the same audio. Prompts and music on hold go out
+through a :class:`Player` on the shared clock.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from telephony.calls.commands import DigitDetected, MediaEvent, PlaybackFinished, Side
+import numpy as np
+import soundfile
+
+from telephony.calls.commands import (
+    AudioRecorded,
+    DigitDetected,
+    MediaEvent,
+    PlaybackFinished,
+    Side,
+)
 from telephony.net.player import MediaClock, Player
 from telephony.rtp.dtmf import DtmfReceiver
+from telephony.rtp.g711 import decode
+from telephony.rtp.inband import InbandDtmfDetector
 from telephony.rtp.packet import RtpError
 
 __all__ = ["FrameSource", "Hosting"]
@@ -34,8 +48,13 @@ class Hosting:
         self.frames = frames
         self.on_event = on_event
         self.player = Player(codec, audio_pt, send, self._finished)
+        self.audio_pt = audio_pt
         self.dtmf = DtmfReceiver()
+        self.inband: InbandDtmfDetector | None = InbandDtmfDetector()
         self.active = False
+        self._recording: tuple[str, Path, int] | None = None  # token, path, max samples
+        self._recorded: list[np.ndarray] = []
+        self._recorded_samples = 0
 
     def start(self) -> None:
         """Begin streaming (silence until something plays)."""
@@ -65,23 +84,62 @@ class Hosting:
         self.player.stop()
 
     def feed(self, data: bytes) -> None:
-        """A packet from the caller while hosted: look for digits."""
-        if self.event_pt is None or data[1] & 0x7F != self.event_pt:
-            return
+        """A packet from the caller while hosted: look for digits, keep audio being recorded."""
         offset = 12 + 4 * (data[0] & 0x0F)
         if data[0] & 0x10:
             if len(data) < offset + 4:
                 return
             offset += 4 + 4 * int.from_bytes(data[offset + 2 : offset + 4], "big")
-        try:
-            digits = self.dtmf.receive(_TS.unpack_from(data, 4)[0], bool(data[1] & 0x80), data[offset:])
-        except RtpError:
-            return  # a malformed event payload: nothing to report
-        for digit in digits:
-            self.on_event(DigitDetected(self.call, self.side, digit.digit, "rfc4733"))
+        end = len(data) - (data[-1] if data[0] & 0x20 else 0)
+        pt = data[1] & 0x7F
+        if pt == self.event_pt:
+            self.inband = None  # the caller signals digits properly: no need to listen to tones
+            try:
+                digits = self.dtmf.receive(_TS.unpack_from(data, 4)[0], bool(data[1] & 0x80),
+                                           data[offset:end])
+            except RtpError:
+                return  # a malformed event payload: nothing to report
+            for digit in digits:
+                self.on_event(DigitDetected(self.call, self.side, digit.digit, "rfc4733"))
+            return
+        if pt != self.audio_pt or end <= offset or (self.inband is None and self._recording is None):
+            return
+        pcm = decode(data[offset:end], self.player.codec)
+        if self.inband is not None:
+            for hit in self.inband.feed(pcm):
+                self.on_event(DigitDetected(self.call, self.side, hit.digit, "inband"))
+        if self._recording is not None:
+            self._keep(pcm)
+
+    # -- voice messages ---------------------------------------------------------------------------
+    def record(self, token: str, path: Path, max_seconds: float) -> None:
+        """Record what the caller says (mono 8 kHz WAV at ``path``) for at most ``max_seconds``."""
+        self.stop_recording()
+        self._recording = (token, path, int(max_seconds * 8000))
+        self._recorded, self._recorded_samples = [], 0
+
+    def _keep(self, pcm: np.ndarray) -> None:
+        assert self._recording is not None
+        self._recorded.append(pcm)
+        self._recorded_samples += len(pcm)
+        if self._recorded_samples >= self._recording[2]:
+            self.stop_recording()
+
+    def stop_recording(self) -> None:
+        """Write the message and report it (nothing happens when not recording)."""
+        if self._recording is None:
+            return
+        token, path, limit = self._recording
+        self._recording = None
+        audio = np.concatenate(self._recorded)[:limit] if self._recorded else np.zeros(0, np.int16)
+        self._recorded, self._recorded_samples = [], 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(str(path), audio, 8000, subtype="PCM_16")
+        self.on_event(AudioRecorded(self.call, self.side, token, str(path), len(audio) / 8000))
 
     def close(self) -> None:
-        """Stop for good."""
+        """Stop for good (a message being recorded is kept)."""
+        self.stop_recording()
         self.pause()
 
     def _finished(self, token: str) -> None:

@@ -13,7 +13,12 @@ import random
 import struct
 from collections.abc import Callable, Sequence
 
-__all__ = ["MediaClock", "Player"]
+import numpy as np
+import numpy.typing as npt
+
+from telephony.rtp.g711 import encode
+
+__all__ = ["MediaClock", "Player", "PromptFrames"]
 
 FRAME = 0.02
 _HEADER = struct.Struct("!BBHII")
@@ -107,3 +112,23 @@ class MediaClock:
             self.late_ticks += 1
             self._next = now + FRAME
         self._handle = loop.call_at(self._next, self._tick) if self.players else None
+
+
+class PromptFrames:
+    """Prompts by name as 20 ms G.711 payloads, encoded once per codec and kept."""
+
+    def __init__(self, prompts: Callable[[str], npt.NDArray[np.int16]] | None) -> None:
+        self.prompts = prompts
+        self._cache: dict[tuple[str, str], list[bytes]] = {}
+
+    def __call__(self, prompt: str, codec: str) -> list[bytes]:
+        """The frames of ``prompt`` in ``codec`` (KeyError for an unknown prompt)."""
+        key = (prompt, codec)
+        cached = self._cache.get(key)
+        if cached is None:
+            if self.prompts is None:
+                raise KeyError(f"no prompt library for {prompt!r}")
+            data = encode(self.prompts(prompt), codec)
+            data += SILENCE.get(codec, SILENCE["PCMU"])[: (-len(data)) % 160]
+            cached = self._cache[key] = [data[i : i + 160] for i in range(0, len(data), 160)]
+        return cached

@@ -22,10 +22,9 @@ import numpy.typing as npt
 
 from telephony.calls.commands import MediaEvent, MediaFailed, MediaTimedOut, SetMediaPeer, Side
 from telephony.net.hosting import Hosting
-from telephony.net.player import SILENCE, MediaClock
+from telephony.net.player import MediaClock, PromptFrames
 from telephony.net.recorder import RecorderTap
 from telephony.net.rewrite import pt_map, transcode, xlat
-from telephony.rtp.g711 import encode
 
 __all__ = ["MediaRelay"]
 
@@ -157,9 +156,8 @@ class MediaRelay:
                  on_event: Callable[[MediaEvent], None],
                  prompts: Callable[[str], npt.NDArray[np.int16]] | None = None) -> None:
         self.host = host
-        self.prompts = prompts
+        self.frames = PromptFrames(prompts)
         self.clock = MediaClock()
-        self._frames: dict[tuple[str, str], list[bytes]] = {}
         self.media_timeout = media_timeout
         self.recordings_dir = recordings_dir
         self.on_event = on_event
@@ -256,19 +254,6 @@ class MediaRelay:
             hosting.start()
             bridge.live = True  # the caller is ours now: watch its media
 
-    def frames(self, prompt: str, codec: str) -> list[bytes]:
-        """A prompt as 20 ms G.711 payloads, encoded once per codec."""
-        key = (prompt, codec)
-        cached = self._frames.get(key)
-        if cached is None:
-            if self.prompts is None:
-                raise KeyError(f"no prompt library for {prompt!r}")
-            data = encode(self.prompts(prompt), codec)
-            pad = (-len(data)) % 160
-            data += SILENCE.get(codec, SILENCE["PCMU"])[:pad]
-            cached = self._frames[key] = [data[i : i + 160] for i in range(0, len(data), 160)]
-        return cached
-
     def connect(self, call: str, connected: bool) -> None:
         """Bridge the sides (the hosted side stops playing) or unbridge them (host it again)."""
         bridge = self.bridges.get(call)
@@ -283,8 +268,7 @@ class MediaRelay:
 
     def play(self, call: str, side: Side, token: str, prompts: tuple[str, ...], loop: bool) -> None:
         """Play prompts to a hosted side."""
-        bridge = self.bridges.get(call)
-        hosting = bridge.hosting.get(side) if bridge is not None else None
+        hosting = self._hosting(call, side)
         if hosting is None:
             log.warning("play %s on call %s: side %s is not hosted", token, call, side.value)
             return
@@ -295,10 +279,25 @@ class MediaRelay:
 
     def stop_playback(self, call: str, side: Side) -> None:
         """Stop what plays to ``side``."""
-        bridge = self.bridges.get(call)
-        hosting = bridge.hosting.get(side) if bridge is not None else None
+        hosting = self._hosting(call, side)
         if hosting is not None:
             hosting.stop()
+
+    def record_audio(self, call: str, side: Side, token: str, relative: str, max_seconds: float) -> None:
+        """Record a hosted side into a WAV under the recordings directory (a voice message)."""
+        hosting = self._hosting(call, side)
+        if hosting is not None:
+            hosting.record(token, self.recordings_dir / relative, max_seconds)
+
+    def stop_audio_recording(self, call: str, side: Side) -> None:
+        """End a voice message early."""
+        hosting = self._hosting(call, side)
+        if hosting is not None:
+            hosting.stop_recording()
+
+    def _hosting(self, call: str, side: Side) -> Hosting | None:
+        bridge = self.bridges.get(call)
+        return bridge.hosting.get(side) if bridge is not None else None
 
     def stop_recording(self, call: str) -> None:
         """Finish the call's WAV (the bridged part is over)."""
