@@ -100,7 +100,7 @@ async def test_digits_arrive_as_events_and_in_band(tmp_path: Path) -> None:
         for digit in "159#":                                  # in-band, as some carriers send them
             caller.send_audio(np.concatenate([dtmf_tone(digit, 0.08, RATE, -12.0), gap]), target)
         await asyncio.sleep(0.3)
-        for offset, packet in events_for_digit("7", 90000, 3000, 0x1234, 101):
+        for _offset, packet in events_for_digit("7", 90000, 3000, 0x1234, 101):
             caller.sock.sendto(packet, target)
         await asyncio.sleep(0.3)
         caller.send_audio(np.concatenate([dtmf_tone("3", 0.1, RATE), gap]), target)  # now ignored
