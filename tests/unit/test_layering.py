@@ -21,8 +21,9 @@ ALLOWED = {
     "telephony.calls": {"telephony.sip", "telephony.rtp", "telephony.calls"},
     "telephony.net": {"telephony", "recordings"},
     "recordings": {"recordings"},
+    "floor": {"floor"},
 }
-PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline")
+PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor")
 PROJECT = ("telephony", "recordings", "callfloor", "ivr", "dialer", "floor", "qa")
 
 
