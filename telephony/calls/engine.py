@@ -11,6 +11,7 @@ import logging
 
 from telephony.calls.call import Call
 from telephony.calls.commands import (
+    AudioRecorded,
     Command,
     DigitDetected,
     MediaEvent,
@@ -110,6 +111,8 @@ class CallEngine(InviteRouting):
             call.media_played(event.token, now)
         elif isinstance(call, HostedCall) and isinstance(event, DigitDetected):
             call.media_digit(event.digit, event.source, now)
+        elif isinstance(call, HostedCall) and isinstance(event, AudioRecorded):
+            call.media_recorded(event.token, event.path, event.seconds, now)
         elif isinstance(event, MediaTimedOut):
             call.media_timed_out(event.side, now)
         elif isinstance(event, MediaFailed):

@@ -8,14 +8,17 @@ leaves, the director may keep the caller (a post-call survey) and the call is ho
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from telephony.calls.call import Call, CallInput, CallState, Target
 from telephony.calls.commands import (
     ConnectMedia,
     PlayAudio,
+    RecordAudio,
     Side,
     StopAudio,
+    StopAudioRecording,
     StopRecording,
     WriteCallAnswered,
 )
@@ -71,6 +74,17 @@ class HostedCall(Call):
     def stop_playback(self, now: float) -> None:
         """Stop the caller's prompt."""
         self.ctx.emit(StopAudio(self.uuid, self.a_side))
+
+    def record(self, token: str, max_seconds: float, now: float) -> str:
+        """Record what the caller says (a voice message); returns the file's relative path."""
+        day = time.strftime("%Y/%m/%d", time.gmtime(now))
+        path = f"voicemail/{day}/{self.uuid}-{token}.wav"
+        self.ctx.emit(RecordAudio(self.uuid, self.a_side, token, path, max_seconds))
+        return path
+
+    def stop_recording(self, now: float) -> None:
+        """End the voice message early (it is still reported)."""
+        self.ctx.emit(StopAudioRecording(self.uuid, self.a_side))
 
     def ring_seat(self, seat: str, now: float) -> bool:
         """Fork the call to ``seat``'s registered phones."""
@@ -188,6 +202,11 @@ class HostedCall(Call):
         """A digit read from the caller's RTP (RFC 4733 or in-band)."""
         if self.observer is not None and self.state is CallState.HOSTED:
             self.observer.digit(self, digit, source, now)
+
+    def media_recorded(self, token: str, path: str, seconds: float, now: float) -> None:
+        """A voice message is on disk."""
+        if self.observer is not None:
+            self.observer.recording_done(self, token, path, seconds, now)
 
     def media_played(self, token: str, now: float) -> None:
         """A prompt played to its end."""

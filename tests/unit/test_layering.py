@@ -22,8 +22,11 @@ ALLOWED = {
     "telephony.net": {"telephony", "recordings"},
     "recordings": {"recordings"},
     "floor": {"floor"},
+    "ivr": {"ivr", "telephony.rtp"},
 }
-PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor")
+PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor", "ivr")
+# Build-time scripts that run external programs are not part of the cores they sit in.
+TOOLS = {"ivr.prompts_build"}
 PROJECT = ("telephony", "recordings", "callfloor", "ivr", "dialer", "floor", "qa")
 
 
@@ -50,6 +53,8 @@ def _module_name(path: Path) -> str:
 @pytest.mark.parametrize("package", PURE)
 def test_pure_cores_do_no_io(package: str) -> None:
     for path in _modules(package):
+        if _module_name(path) in TOOLS:
+            continue
         for name in _imports(path):
             assert name.split(".")[0] not in IO_MODULES, f"{_module_name(path)} imports {name}"
         tree = ast.parse(path.read_text())

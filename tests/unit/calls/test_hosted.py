@@ -72,6 +72,10 @@ class ScriptDirector:
     def caller_gone(self, call: CallControl, reason: str, now: float) -> None:
         self.heard.append(("gone", reason))
 
+    def recording_done(self, call: CallControl, token: str, path: str, seconds: float,
+                       now: float) -> None:
+        self.heard.append(("recorded", token, path, seconds))
+
 
 def hosted_floor(director: ScriptDirector) -> Floor:
     floor = Floor()
