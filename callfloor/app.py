@@ -21,8 +21,10 @@ from pathlib import Path
 
 from callfloor.bus.mqtt import EventBus, open_bus
 from callfloor.executor import FloorExecutor
+from callfloor.floorwiring import build_switchboard
 from callfloor.settings import Settings
 from callfloor.store import Store
+from callfloor.switchboard import Switchboard
 from recordings.wav import RepairStatus, repair_wav
 from telephony.calls.engine import CallEngine
 from telephony.calls.policy import EnginePolicy, TrunkPolicy
@@ -47,6 +49,7 @@ class Running:
     executor: FloorExecutor
     sip_address: tuple[str, int]
     http_address: tuple[str, int] | None
+    switchboard: Switchboard | None = None
 
     @property
     def engine(self) -> CallEngine:
@@ -122,17 +125,21 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         stack.push_async_callback(store.close)
         await recover(store, storage.recordings_dir)
         bus = await stack.enter_async_context(open_bus(settings.bus))
+        host, port = settings.sip.listen_host, settings.sip.listen_port
+        if port == 0:
+            port = _free_port(host)
+        engine = CallEngine(policy_from_settings(settings, port))
+        floor = build_switchboard(settings, engine, time.time())
+        board, prompts = floor if floor is not None else (None, None)
+        engine.director = board
         relay = MediaRelay(settings.rtp.host, media_timeout=settings.sip.media_timeout,
-                           recordings_dir=storage.recordings_dir, on_event=lambda e: None)
+                           recordings_dir=storage.recordings_dir, on_event=lambda e: None,
+                           prompts=prompts.pcm if prompts is not None else None)
         await relay.start()
         stack.push_async_callback(relay.close_all)
         executor = FloorExecutor(relay, store, bus)
         executor.start()
         stack.push_async_callback(executor.close)
-        host, port = settings.sip.listen_host, settings.sip.listen_port
-        if port == 0:
-            port = _free_port(host)
-        engine = CallEngine(policy_from_settings(settings, port))
         server = SipServer(engine, executor)
         relay.on_event = server.media_event
         address = await server.start(host, port)
@@ -144,7 +151,7 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
 
             http_address = await stack.enter_async_context(serve_http(settings, store, server))
         log.info("callfloor listening for SIP on %s:%s (UDP+TCP)", *address)
-        yield Running(settings, server, relay, store, bus, executor, address, http_address)
+        yield Running(settings, server, relay, store, bus, executor, address, http_address, board)
 
 
 def _free_port(host: str) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from callfloor.settings import ConfigError, describe_env, load_settings
+from ivr.loader import FlowError
 
 __all__ = ["main"]
 
@@ -64,15 +65,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(load_settings(args.config))
         elif args.command == "check-config":
             settings = load_settings(args.config)
-            print(f"{args.config}: ok ({len(settings.seats)} seats, trunk: "
-                  f"{'yes' if settings.trunk else 'no'}, {len(settings.routes)} routes)")
+            flows = 0
+            if settings.ivr.flows is not None:
+                from ivr.loader import load_flows
+
+                flows = len(load_flows(settings.ivr.flows, queues=[q.name for q in settings.queues],
+                                       seats=[s.id for s in settings.seats]).flows)
+            print(f"{args.config}: ok ({len(settings.seats)} seats, {len(settings.queues)} queues, "
+                  f"{flows} flows, trunk: {'yes' if settings.trunk else 'no'}, "
+                  f"{len(settings.routes)} routes)")
         elif args.command == "demo":
             from callfloor.demo import run_demo
 
             run_demo(seats=args.seats, calls_per_minute=args.calls_per_minute,
                      duration=args.duration, data_dir=args.data_dir, sip_port=args.sip_port,
                      http_port=args.http_port)
-    except ConfigError as err:
+    except (ConfigError, FlowError) as err:
         print(f"callfloor: configuration refused:\n{err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

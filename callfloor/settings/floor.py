@@ -57,7 +57,7 @@ class IvrSettings(Section):
 
     flows: Path | None = Field(default=None, description="Directory of flow TOML files (e.g. config/ivr); unset: no IVR, calls follow [routes].")
     customers: Path | None = Field(default=None, description="CSV of known customers (number,tier,name) that route_by_caller looks up; optional.")
-    moh: str = Field(default="moh", description="Prompt played to callers waiting in a queue when the queue names none.")
+    moh: str = Field(default="hold", description="Prompt played to callers waiting in a queue when the queue names none.")
 
 
 class FeatureCodeSettings(Section):

@@ -8,6 +8,7 @@ ring seats and hang up; the director watches the call through a :class:`CallObse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["CallControl", "CallObserver", "Director"]
@@ -46,14 +47,8 @@ class CallControl(Protocol):
         ...
     def cancel_seat(self, seat: str, now: float) -> None: ...
     def hangup(self, now: float, reason: str = "hangup") -> None: ...
-    def set_timer(self, name: str, deadline: float, fn: TimerCallback) -> None: ...
+    def set_timer(self, name: str, deadline: float, fn: Callable[[float], None]) -> None: ...
     def cancel_timer(self, name: str) -> None: ...
-
-
-class TimerCallback(Protocol):
-    """A director timer."""
-
-    def __call__(self, now: float) -> None: ...
 
 
 class Director(Protocol):

@@ -23,7 +23,7 @@ from telephony.calls.commands import (
     WriteCallAnswered,
 )
 from telephony.calls.context import EngineContext
-from telephony.calls.director import CallObserver, TimerCallback
+from telephony.calls.director import CallObserver
 from telephony.calls.leg import Leg, LegState
 from telephony.calls.media import DEFAULT_CODECS, relay_codecs
 from telephony.calls.uac import UacLeg
@@ -121,7 +121,7 @@ class HostedCall(Call):
         else:
             super().hangup(now, reason)
 
-    def set_timer(self, name: str, deadline: float, fn: TimerCallback) -> None:
+    def set_timer(self, name: str, deadline: float, fn: Callable[[float], None]) -> None:
         """A director timer that dies with the call."""
         self.ctx.set_timer((self.uuid, "director", name), deadline, fn)
 

@@ -33,9 +33,10 @@ from ivr.events import (
     TransferOutcome,
 )
 from ivr.flow import Flow
-from ivr.loader import FlowSet
+from ivr.loader import FlowSet, load_flows
 from ivr.session import SessionState
-from tests.unit.ivr.ladder import Customers, Ladder, local_time
+from tests.unit.ivr.conftest import QUEUES, SEATS
+from tests.unit.ivr.ladder import ROOT, Customers, Ladder, local_time
 
 OPEN = local_time("2025-11-26 10:00")
 CLOSED = local_time("2025-11-26 20:00")
@@ -317,3 +318,9 @@ def test_caller_hangs_up_in_the_menu(demo: Flow) -> None:
     assert ladder.send(CallerHungUp(), 3.0) == [FlowFinished("caller_hangup", "main_menu")]
     assert ladder.session.get_timer() is None
     assert ladder.send(PlaybackFinished("2:main_menu"), 0.1) == []
+
+
+def test_shipped_demo_is_open_around_the_clock() -> None:
+    flows = load_flows(ROOT / "config" / "ivr", queues=QUEUES, seats=SEATS)
+    assert 'weekly = ["mon-sun 00:00-24:00"]' in (ROOT / "config" / "ivr" / "demo.toml").read_text()
+    assert list(flows.flows) == ["demo"]

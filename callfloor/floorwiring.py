@@ -1,0 +1,92 @@
+"""Build the inbound floor from settings: flows, the ACD's queues and seats, the switchboard.
+
+Kept apart from ``app.py`` so the conversion from TOML-shaped settings to the pure cores' models
+is in one place and testable without starting anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+from callfloor.settings import Settings
+from callfloor.switchboard import Switchboard
+from floor.acd import Acd
+from floor.features import FeatureCodes
+from floor.model import OverflowTarget, QueueConfig, SeatConfig, Strategy, Tier
+from ivr.context import digits_only
+from ivr.loader import FlowSet, load_flows
+from ivr.prompts import PromptLibrary
+from telephony.calls.engine import CallEngine
+
+__all__ = ["CsvCustomers", "build_switchboard", "local_day", "queue_configs", "seat_configs"]
+
+
+def local_day(now: float) -> int:
+    """Today's number in the machine's local time zone, so "today" in the reports is local."""
+    t = time.localtime(now)
+    return int((now + t.tm_gmtoff) // 86400)
+
+
+class CsvCustomers:
+    """The customer table for ``route_by_caller``: a CSV of ``number,tier,name`` (header optional)."""
+
+    def __init__(self, path: Path) -> None:
+        self.tiers: dict[str, str] = {}
+        with path.open(newline="") as handle:
+            for row in csv.reader(handle):
+                if len(row) < 2 or row[0].strip().lower() == "number":
+                    continue
+                number, tier = digits_only(row[0]), row[1].strip()
+                if number and tier:
+                    self.tiers[number] = tier
+
+    def tier(self, number: str) -> str | None:
+        """The caller's tier ("vip", "gold"...) or None."""
+        return self.tiers.get(digits_only(number))
+
+
+def queue_configs(settings: Settings) -> list[QueueConfig]:
+    """The ACD's queues."""
+    return [
+        QueueConfig(
+            name=q.name, strategy=Strategy(q.strategy), ring_timeout=q.ring_timeout, wrap_up=q.wrap_up,
+            max_wait=q.max_wait, overflow=OverflowTarget.parse(q.overflow) if q.overflow else None,
+            overflow_when_no_seats=q.overflow_when_no_seats, service_level_threshold=q.service_level,
+            announce_every=q.announce_every, retry_after=q.retry_after, rna_pause=q.rna_pause,
+            skills=dict(q.skills), tiers=frozenset(Tier(t) for t in q.tiers), moh=q.moh,
+            default_handle_time=q.default_handle_time,
+        )
+        for q in settings.queues
+    ]
+
+
+def seat_configs(settings: Settings) -> list[SeatConfig]:
+    """The ACD's seats."""
+    return [
+        SeatConfig(id=s.id, name=s.name or "", team=s.team, tier=Tier(s.tier), skills=dict(s.skills),
+                   queues=tuple(s.queues), penalties=dict(s.penalties))
+        for s in settings.seats
+    ]
+
+
+def build_switchboard(settings: Settings, engine: CallEngine, now: float) -> tuple[Switchboard, PromptLibrary] | None:
+    """The switchboard for these settings (None without flows: calls follow [routes] only).
+
+    Raises ``ivr.loader.FlowError`` naming the file and key of a bad flow.
+    """
+    if settings.ivr.flows is None:
+        return None
+    flows: FlowSet = load_flows(settings.ivr.flows, queues=[q.name for q in settings.queues],
+                                seats=[s.id for s in settings.seats])
+    acd = Acd(queue_configs(settings), seat_configs(settings), now=now, day_of=local_day)
+    features = settings.features
+    customers = CsvCustomers(settings.ivr.customers) if settings.ivr.customers else None
+    board = Switchboard(
+        flows, acd, timers=engine.ctx, emit=engine.ctx.emit,
+        features=FeatureCodes(ready=features.ready, pause=features.pause, logout=features.logout),
+        queue_moh={q.name: q.moh for q in settings.queues if q.moh}, default_moh=settings.ivr.moh,
+        customers=customers,
+    )
+    return board, flows.prompts
