@@ -141,7 +141,6 @@ async def test_twenty_callers_five_seats_no_seat_gets_two_calls_no_caller_lost(t
         for phone in phones:
             assert await phone.start() == 200
         await carrier.start()
-        rng = random.Random(7)
 
         async def caller(index: int) -> str:
             call = carrier.new_call("+15550100", f"+1555400{index:04d}")
