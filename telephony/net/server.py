@@ -43,6 +43,7 @@ class SipServer:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.address: tuple[str, int] | None = None
+        self._pumping = False
         self.messages_in = 0
         self.bad_messages = 0
 
@@ -83,16 +84,21 @@ class SipServer:
     # -- outputs ------------------------------------------------------------------------------
     def _pump(self) -> None:
         """Send what the engine produced, run its commands and re-arm the timer."""
+        if self._pumping:
+            return  # a command fed an event back (a failed bind): the outer loop drains it in order
         engine = self.engine
-        # Commands can feed events back (a failed bind): loop until both queues are empty.
-        while True:
-            for out in engine.datagrams_to_send():
-                self.transport.send(out)
-            commands = engine.commands()
-            if not commands:
-                break
-            for command in commands:
-                self.executor.execute(command)
+        self._pumping = True
+        try:
+            while True:
+                for out in engine.datagrams_to_send():
+                    self.transport.send(out)
+                commands = engine.commands()
+                if not commands:
+                    break
+                for command in commands:
+                    self.executor.execute(command)
+        finally:
+            self._pumping = False
         deadline = engine.get_timer()
         if deadline != self._timer_at:
             if self._timer is not None:

@@ -44,7 +44,7 @@ data_dir = "{tmp_path / 'data'}"
 [http]
 listen = "127.0.0.1:{free_port()}"
 [rtp]
-ports = "{36000 + (os.getpid() % 50) * 200}-{36000 + (os.getpid() % 50) * 200 + 199}"
+ports = "{20000 + (os.getpid() % 50) * 200}-{20000 + (os.getpid() % 50) * 200 + 199}"
 [bus]
 embedded_listen = "127.0.0.1:{free_port()}"
 """)
