@@ -149,7 +149,7 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         if http:
             from callfloor.web.server import serve_http
 
-            http_address = await stack.enter_async_context(serve_http(settings, store, server))
+            http_address = await stack.enter_async_context(serve_http(settings, store, server, board))
         log.info("callfloor listening for SIP on %s:%s (UDP+TCP)", *address)
         yield Running(settings, server, relay, store, bus, executor, address, http_address, board)
 

@@ -21,14 +21,21 @@ from starlette.routing import Route
 
 from callfloor.settings import Settings
 from callfloor.store import Store
+from callfloor.switchboard import Switchboard
+from floor.snapshot import FloorSnapshot, QueueView, SeatView
+from floor.states import PresenceAction
 from telephony.net.server import SipServer
 
 __all__ = ["build_app", "serve_http"]
 
 
-def build_app(settings: Settings, store: Store, sip: SipServer) -> Starlette:
+def build_app(settings: Settings, store: Store, sip: SipServer,
+              switchboard: Switchboard | None = None) -> Starlette:
     """The Starlette application."""
     recordings = settings.storage.recordings_dir.resolve()
+
+    def floor_view() -> FloorSnapshot | None:
+        return switchboard.acd.snapshot(sip.clock()) if switchboard is not None else None
 
     async def health(request: Request) -> JSONResponse:
         engine = sip.engine
@@ -39,14 +46,43 @@ def build_app(settings: Settings, store: Store, sip: SipServer) -> Starlette:
     async def seats(request: Request) -> JSONResponse:
         engine = sip.engine
         now = sip.clock()
+        snapshot = floor_view()
         rows = []
         for seat in settings.seats:
             bindings = engine.seats.registrar.lookup(seat.id, now)
-            rows.append({"id": seat.id, "name": seat.name, "registered": bool(bindings),
-                         "busy": seat.id in engine.busy_seats,
-                         "contacts": [{"uri": b.contact.uri, "expires_in": round(b.expires_at - now),
-                                       "user_agent": b.user_agent} for b in bindings]})
+            row: dict[str, Any] = {
+                "id": seat.id, "name": seat.name, "registered": bool(bindings),
+                "busy": seat.id in engine.busy_seats,
+                "contacts": [{"uri": b.contact.uri, "expires_in": round(b.expires_at - now),
+                              "user_agent": b.user_agent} for b in bindings]}
+            if snapshot is not None and seat.id in snapshot.seats:
+                row.update(_seat_state(snapshot.seats[seat.id]))
+            rows.append(row)
         return JSONResponse(rows)
+
+    async def queues(request: Request) -> JSONResponse:
+        snapshot = floor_view()
+        if snapshot is None:
+            return JSONResponse({"error": "no queues: [ivr] flows is not configured"}, status_code=404)
+        return JSONResponse([_queue(q) for q in snapshot.queues.values()])
+
+    async def presence(request: Request) -> JSONResponse:
+        seat = request.path_params["seat"]
+        if switchboard is None:
+            return JSONResponse({"error": "no ACD: [ivr] flows is not configured"}, status_code=409)
+        if seat not in {s.id for s in settings.seats}:
+            return JSONResponse({"error": f"unknown seat {seat!r}"}, status_code=404)
+        try:
+            body = await request.json()
+            action = PresenceAction(body["action"])
+            reason = body.get("reason")
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'expected {"action": "ready"|"pause"|"logout", "reason": ...}'},
+                                status_code=400)
+        sip.apply(lambda now: switchboard.set_presence(seat, action, now, reason=reason, by="api"))
+        snapshot = floor_view()
+        assert snapshot is not None
+        return JSONResponse(_seat_state(snapshot.seats[seat]))
 
     async def calls(request: Request) -> JSONResponse:
         limit = min(int(request.query_params.get("limit", "100")), 1000)
@@ -74,7 +110,28 @@ def build_app(settings: Settings, store: Store, sip: SipServer) -> Starlette:
     return Starlette(routes=[
         Route("/health", health), Route("/api/seats", seats), Route("/api/calls", calls),
         Route("/api/calls/live", live), Route("/api/calls/{uuid}/recording.wav", recording),
+        Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
     ])
+
+
+def _seat_state(view: SeatView) -> dict[str, Any]:
+    return {"presence": view.presence.value, "call_state": view.call_state.value,
+            "reason": view.reason, "time_in_state_s": round(view.time_in_state_s, 1),
+            "available": view.available, "queues": list(view.queues), "call": view.call}
+
+
+def _queue(view: QueueView) -> dict[str, Any]:
+    stats = view.stats
+    return {
+        "name": view.name, "strategy": view.strategy.value, "waiting": len(view.callers),
+        "longest_wait_s": round(view.longest_wait_s, 1), "staffed": view.staffed,
+        "available": view.available,
+        "callers": [{"call": c.call, "position": c.position, "wait_s": round(c.wait_s, 1),
+                     "state": c.state.value, "seats": list(c.seats)} for c in view.callers],
+        "stats": {k: v for k, v in dataclasses.asdict(stats).items() if isinstance(v, int | float)},
+        "service_level": stats.service_level(), "asa_s": stats.average_speed_of_answer(),
+        "aht_s": stats.average_handle_time(),
+    }
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -91,9 +148,10 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_http(settings: Settings, store: Store, sip: SipServer) -> AsyncIterator[tuple[str, int]]:
+async def serve_http(settings: Settings, store: Store, sip: SipServer,
+                     switchboard: Switchboard | None = None) -> AsyncIterator[tuple[str, int]]:
     """Serve the HTTP API until the context exits; yields the bound address."""
-    config = uvicorn.Config(build_app(settings, store, sip), host=settings.http.host,
+    config = uvicorn.Config(build_app(settings, store, sip, switchboard), host=settings.http.host,
                             port=settings.http.port, log_level="warning", lifespan="off",
                             access_log=False)
     server = _EmbeddedServer(config)

@@ -76,6 +76,11 @@ class SipServer:
         self.engine.media_event(event, self.clock())
         self._pump()
 
+    def apply(self, fn: Callable[[float], None]) -> None:
+        """Run ``fn(now)`` against the engine from outside SIP (the HTTP API) and send what it causes."""
+        fn(self.clock())
+        self._pump()
+
     def _on_timer(self) -> None:
         self._timer = self._timer_at = None
         self.engine.handle_timer(self.clock())
