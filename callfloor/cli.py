@@ -41,11 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo", help="run the service with simulated seats and a simulated carrier",
         description="Start callfloor on embedded defaults (SQLite, in-process MQTT broker, local "
-        "recordings) with simulated softphones registered as seats and a simulated carrier that "
-        "calls the floor. Stops cleanly on Ctrl-C.",
+        "recordings) with the demo floor of config/demo.toml: simulated softphones register as "
+        "seats and log in with *1, and a simulated carrier's customers call the IVR line "
+        "(+15550100), choose from its menu by DTMF, wait in a queue and talk to a seat. "
+        "Stops cleanly on Ctrl-C.",
     )
     demo.add_argument("--seats", type=int, default=4, help="simulated seats (default 4)")
-    demo.add_argument("--calls-per-minute", type=float, default=12.0, help="carrier call rate (default 12)")
+    demo.add_argument("--calls-per-minute", type=float, default=8.0, help="customers calling the IVR line per minute (default 8)")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: until Ctrl-C)")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"), help="where the database and recordings go (default var/demo)")
     demo.add_argument("--sip-port", type=int, default=5060, help="callfloor's SIP port (default 5060; 0 picks a free one)")
