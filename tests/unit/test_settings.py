@@ -146,10 +146,11 @@ def test_demo_config() -> None:
         ("1001", "demo1001"), ("1002", "demo1002"), ("1003", "demo1003"), ("1004", "demo1004"),
     ]
     assert s.trunk is not None
-    dids = ("+15550101", "+15550102", "+15550103", "+15550104")
-    assert (s.trunk.host, s.trunk.port, s.trunk.did) == ("127.0.0.2", 5070, dids)
+    assert (s.trunk.host, s.trunk.port, s.trunk.did) == ("127.0.0.2", 5070, ("+15550100",))
     assert s.trunk.allow == (ipaddress.ip_network("127.0.0.2/32"),)
-    assert dict(s.routes.items()) == dict(zip(dids, ("1001", "1002", "1003", "1004"), strict=True))
+    assert dict(s.routes.items()) == {}  # every call goes through the IVR
+    assert [q.name for q in s.queues] == ["sales", "support", "vip"]
+    assert s.ivr.flows == Path("config/ivr") and s.seats[0].queues == ("vip", "support", "sales")
     assert s.storage.db_path == Path("var/demo/callfloor.db")
 
 
