@@ -6,6 +6,7 @@ these, so the engine and its tests depend on plain values only.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -45,11 +46,15 @@ class TrunkPolicy:
 
     def owns_did(self, number: str) -> str | None:
         """The configured DID that ``number`` names (ignoring a leading '+'), or None."""
-        bare = number.lstrip("+")
+        return self._did_index.get(number.lstrip("+"))
+
+    @functools.cached_property
+    def _did_index(self) -> dict[str, str]:
+        # One dict lookup per INVITE instead of a scan of every DID (a floor may own thousands).
+        index: dict[str, str] = {}
         for did in self.dids:
-            if did == number or did.lstrip("+") == bare:
-                return did
-        return None
+            index.setdefault(did.lstrip("+"), did)
+        return index
 
     def outbound_allowed(self, number: str) -> bool:
         """Toll-fraud guard: the dialled number must match one allow-list pattern."""

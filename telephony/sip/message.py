@@ -7,6 +7,7 @@ per entry: the parser splits comma lists, so ``get_all("Via")`` is the Via stack
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -42,8 +43,12 @@ _SPECIAL_CASE: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_name(name: str) -> str:
-    """Return the canonical spelling of a header name (expanding compact forms)."""
+    """Return the canonical spelling of a header name (expanding compact forms).
+
+    Cached: a call's messages ask about the same few dozen names hundreds of times.
+    """
     low = name.strip().lower()
     if low in COMPACT_FORMS:
         return COMPACT_FORMS[low]
