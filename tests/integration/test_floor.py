@@ -188,3 +188,46 @@ async def test_twenty_callers_five_seats_no_seat_gets_two_calls_no_caller_lost(t
             assert event["previous_call_state"] == "idle", event
     per_seat = {s["id"]: sum(1 for e in answered if e["seat"] == s["id"]) for s in seats}
     assert sum(per_seat.values()) == len(answered) and max(per_seat.values()) >= 2, per_seat
+
+
+async def test_in_band_digits_are_read_by_the_ivr(tmp_path: Path) -> None:
+    """The caller's keys are only tones in its audio (no telephone-events): "3" for the account
+    menu, then 4 7 1 9 #. The IVR reads the account number from the G.711 stream."""
+    import numpy as np
+    import soundfile
+
+    from callfloor.sim import AudioSource
+    from telephony.rtp.tone import dtmf_tone
+
+    def gap(seconds: float) -> np.ndarray:
+        return np.zeros(int(seconds * 8000), np.int16)
+
+    keys = [gap(2.0), dtmf_tone("3", 0.12, 8000, -12.0), gap(3.5)]
+    for key in "4719#":
+        keys += [dtmf_tone(key, 0.1, 8000, -12.0), gap(0.2)]
+    wav = tmp_path / "keys.wav"
+    soundfile.write(wav, np.concatenate([*keys, gap(8.0)]), 8000, subtype="PCM_16")
+    settings = floor_with_queues(tmp_path)
+    async with floor(settings) as service:
+        carrier = SimCarrier((CARRIER_HOST, settings.trunk.port), service.sip_address,  # type: ignore[union-attr]
+                             audio=AudioSource.wav(wav, loop=False), rng=random.Random(5))
+        await carrier.start()
+        try:
+            call = carrier.new_call("+15550100")
+            await call.start()
+            assert await call.wait_answered(5)
+            joined: list[dict[str, Any]] = []
+            for _ in range(150):                               # the read-back, then the queue
+                joined = await events(service, "queue.joined")
+                if joined:
+                    break
+                await asyncio.sleep(0.1)
+            await call.hangup()
+        finally:
+            await carrier.stop()
+        variables = await events(service, "call.variables")
+    merged: dict[str, str] = {}
+    for event in variables:
+        merged.update(event["variables"])
+    assert merged.get("menu_choice") == "3" and merged.get("account") == "4719", merged
+    assert [e["queue"] for e in joined] == ["support"]
