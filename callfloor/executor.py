@@ -29,6 +29,8 @@ from telephony.calls.commands import (
     WriteCallAnswered,
     WriteCallEnded,
     WriteCallStarted,
+    WriteCallSurvey,
+    WriteCallVariables,
 )
 from telephony.net.relay import MediaRelay
 
@@ -88,6 +90,10 @@ class FloorExecutor:
                 self._write(lambda: store.call_answered(uuid, at, seat))
             case WriteCallEnded(uuid, at, reason, status, by):
                 self._write(lambda: store.call_ended(uuid, at, reason, sip_status=status, hangup_by=by))
+            case WriteCallVariables(uuid, variables):
+                self._write(lambda: store.set_variables(uuid, variables))
+            case WriteCallSurvey(uuid, score, _):
+                self._write(lambda: store.set_survey(uuid, score))
             case Publish(kind, payload, keep):
                 if self.bus is not None:
                     self.bus.publish_event(kind, payload)

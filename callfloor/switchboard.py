@@ -39,7 +39,7 @@ from ivr.context import CallInfo, CustomerLookup
 from ivr.loader import FlowSet
 from ivr.prompts import queue_announcement
 from ivr.session import IvrSession
-from telephony.calls.commands import Command, Publish
+from telephony.calls.commands import Command, Publish, WriteCallSurvey, WriteCallVariables
 from telephony.calls.director import CallControl
 
 __all__ = ["Switchboard", "TimerHost"]
@@ -300,8 +300,10 @@ class Switchboard:
             match command:
                 case ic.StoreVariables(variables):
                     call.variables.update(variables)
+                    self.emit(WriteCallVariables(call.uuid, dict(call.variables)))
                     self._publish("call.variables", now, call=call.uuid, variables=dict(variables))
                 case ic.StoreSurvey(score, scale):
+                    self.emit(WriteCallSurvey(call.uuid, score, scale))
                     self._publish("call.survey", now, call=call.uuid, score=score, scale=scale)
                 case ic.CallbackRequested(number, variables):
                     self._publish("callback.requested", now, call=call.uuid, number=number,

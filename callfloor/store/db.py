@@ -81,6 +81,8 @@ class CallRow:
     hangup_by: str | None
     sip_status: int | None
     recording_path: str | None
+    variables: str | None  # JSON object of the IVR's call variables
+    survey_score: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,15 @@ class Store:
     async def set_recording(self, uuid: str, path: str) -> None:
         """Attach (or move) the recording file of a call."""
         await self._update(uuid, "UPDATE calls SET recording_path = ? WHERE uuid = ?", (path, uuid))
+
+    async def set_variables(self, uuid: str, variables: Mapping[str, str]) -> None:
+        """Store the call's variables (the whole set, as the IVR has them now)."""
+        text = json.dumps(dict(variables), sort_keys=True)
+        await self._update(uuid, "UPDATE calls SET variables = ? WHERE uuid = ?", (text, uuid))
+
+    async def set_survey(self, uuid: str, score: int) -> None:
+        """Store the caller's post-call survey score."""
+        await self._update(uuid, "UPDATE calls SET survey_score = ? WHERE uuid = ?", (score, uuid))
 
     async def _update(self, uuid: str, sql: str, params: tuple[Any, ...]) -> None:
         """Run a one-row UPDATE; a call that exists but is past this step is left as it is."""

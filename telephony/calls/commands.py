@@ -33,6 +33,8 @@ __all__ = [
     "WriteCallAnswered",
     "WriteCallEnded",
     "WriteCallStarted",
+    "WriteCallSurvey",
+    "WriteCallVariables",
 ]
 
 
@@ -180,6 +182,23 @@ class WriteCallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteCallVariables:
+    """Keep the call's variables (set by the IVR) with its record."""
+
+    uuid: str
+    variables: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCallSurvey:
+    """Keep the caller's post-call survey score with the call's record."""
+
+    uuid: str
+    score: int
+    scale: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class Publish:
     """Publish an event on the bus (and keep it in the event log when ``store``)."""
 
@@ -202,6 +221,8 @@ Command = (
     | WriteCallStarted
     | WriteCallAnswered
     | WriteCallEnded
+    | WriteCallVariables
+    | WriteCallSurvey
     | Publish
 )
 

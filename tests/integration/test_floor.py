@@ -123,6 +123,7 @@ async def test_the_caller_rates_the_call_after_the_seat_hangs_up(tmp_path: Path)
     assert ended and result.ended_by == "remote", result
     assert [(e["score"], e["scale"]) for e in surveys] == [(4, 5)]
     assert (rows[0].seat_id, rows[0].end_reason, rows[0].hangup_by) == ("1002", "normal", "callfloor")
+    assert rows[0].survey_score == 4 and '"department": "sales"' in (rows[0].variables or "")
 
 
 async def test_twenty_callers_five_seats_no_seat_gets_two_calls_no_caller_lost(tmp_path: Path) -> None:

@@ -69,8 +69,19 @@ async def test_full_lifecycle_of_an_answered_call(store: Store) -> None:
         caller="+4930123" "0001", callee="+4940999000", did="+4940999000", seat_id="seat-7",
         started_at=T0 + 1, answered_at=T0 + 9.5, ended_at=T0 + 70.25, duration=60.75,
         status="ended", end_reason="bye", hangup_by="customer", sip_status=200,
-        recording_path="rec/2025/call-1.wav",
+        recording_path="rec/2025/call-1.wav", variables=None, survey_score=None,
     )  # fmt: skip
+
+
+async def test_variables_and_survey_score_travel_with_the_call(store: Store) -> None:
+    await store.call_started(start(9))
+    await store.set_variables("call-9", {"department": "support", "account": "4719"})
+    await store.set_survey("call-9", 4)
+    row = await store.call("call-9")
+    assert row is not None
+    assert (row.variables, row.survey_score) == ('{"account": "4719", "department": "support"}', 4)
+    with pytest.raises(UnknownCallError):
+        await store.set_survey("nobody", 1)
 
 
 async def test_unanswered_call_has_zero_duration(store: Store) -> None:

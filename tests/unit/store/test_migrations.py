@@ -26,9 +26,10 @@ def tables(path: Path) -> set[str]:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """A copy of the shipped migrations that a test may add files to."""
+    """The first shipped migration, copied where a test may add its own 002_... files."""
     dest = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS_DIR, dest)
+    dest.mkdir()
+    shutil.copy(MIGRATIONS_DIR / "001_init.sql", dest)
     return dest
 
 
@@ -37,6 +38,7 @@ def test_shipped_migrations_load_in_order() -> None:
     assert [m.version for m in found] == sorted(m.version for m in found)
     assert found[0].version == 1 and found[0].name == "init"
     assert found[0].path.name == "001_init.sql"
+    assert [m.path.name for m in found[1:]] == ["002_call_survey_variables.sql"]
 
 
 async def test_migrations_are_idempotent_on_reopen(tmp_path: Path) -> None:
