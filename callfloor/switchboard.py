@@ -317,14 +317,17 @@ class Switchboard:
             self._ivr(caller, caller.session.handle(event, now), now)
 
     def _transfer(self, caller: Caller, kind: str, target: str, now: float) -> None:
+        """Ring one seat, or an outside number through the carrier, for the flow."""
         call = caller.control
-        if kind != "seat" or not call.ring_seat(target, now):
+        rung = call.ring_seat(target, now) if kind == "seat" else call.ring_number(target, now)
+        if not rung:
             self._outcome(caller, ie.TransferOutcome("failed"), now)
             return
         caller.mode = Mode.TRANSFER
+        key = target if kind == "seat" else f"number:{target}"
 
         def no_answer(t: float) -> None:
-            call.cancel_seat(target, t)
+            call.cancel_seat(key, t)
             caller.mode = Mode.IVR
             self._outcome(caller, ie.TransferOutcome("no_answer"), t)
 

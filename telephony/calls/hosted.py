@@ -30,7 +30,9 @@ from telephony.calls.uac import UacLeg
 from telephony.calls.uas import UasLeg
 from telephony.sip.sdp import SdpError
 
-__all__ = ["HostedCall", "SeatResolver"]
+__all__ = ["NUMBER_PREFIX", "HostedCall", "SeatResolver"]
+
+NUMBER_PREFIX = "number:"  # an offer to an outside number instead of a seat (an IVR transfer)
 
 SeatResolver = Callable[[str, "HostedCall"], list[Target]]  # seat id -> its phones
 
@@ -86,6 +88,10 @@ class HostedCall(Call):
         """End the voice message early (it is still reported)."""
         self.ctx.emit(StopAudioRecording(self.uuid, self.a_side))
 
+    def ring_number(self, number: str, now: float) -> bool:
+        """Call an outside number through the carrier; it is reported as the "seat" ``number:<n>``."""
+        return self.ring_seat(NUMBER_PREFIX + number, now)
+
     def ring_seat(self, seat: str, now: float) -> bool:
         """Fork the call to ``seat``'s registered phones."""
         if self.state is not CallState.HOSTED or seat in self.offers:
@@ -99,20 +105,25 @@ class HostedCall(Call):
         for target in targets:
             fork = UacLeg(self.ctx, self, Side.SEAT, target.peer, self.ports[self.b_side],
                           request_uri=target.request_uri, from_uri=target.from_uri,
-                          to_uri=target.to_uri, from_display=target.from_display, seat=seat)
+                          to_uri=target.to_uri, from_display=target.from_display,
+                          credentials=target.credentials, seat=seat)
             forks.append(fork)
             self.forks.append(fork)
             fork.start(fork.sdp.offer(fork.port, codecs, telephone_event_pt=event_pt), now)
         self.offers[seat] = forks
-        self.on_seat_busy(seat, True)
+        self._busy(seat, True)
         return True
+
+    def _busy(self, seat: str, busy: bool) -> None:
+        if not seat.startswith(NUMBER_PREFIX):
+            self.on_seat_busy(seat, busy)
 
     def cancel_seat(self, seat: str, now: float) -> None:
         """Stop ringing ``seat`` (another seat answered, the caller left, no answer in time)."""
         for fork in self.offers.pop(seat, []):
             fork.hangup(now, "offer withdrawn")
         if seat != self.seat_id:
-            self.on_seat_busy(seat, False)
+            self._busy(seat, False)
 
     def hangup(self, now: float, reason: str = "hangup") -> None:
         """End the call from our side (the flow hung up, shutdown)."""
@@ -149,11 +160,11 @@ class HostedCall(Call):
                     fork.hangup(now, "answered elsewhere")
             if other != seat:
                 del self.offers[other]
-                self.on_seat_busy(other, False)
+                self._busy(other, False)
         self.offers.pop(seat, None)
         self.ctx.emit(ConnectMedia(self.uuid, True))
         self._start_recording(now)
-        self.ctx.emit(WriteCallAnswered(self.uuid, now, seat))
+        self.ctx.emit(WriteCallAnswered(self.uuid, now, None if seat.startswith(NUMBER_PREFIX) else seat))
         self._publish("call.answered", now)
         if self.observer is not None:
             self.observer.seat_answered(self, seat, now)
@@ -165,7 +176,7 @@ class HostedCall(Call):
         if forks is None or any(f.state in (LegState.CALLING, LegState.EARLY) for f in forks):
             return
         del self.offers[seat]
-        self.on_seat_busy(seat, False)
+        self._busy(seat, False)
         if self.state is CallState.HOSTED:
             self._step(CallInput.ALL_FORKS_FAILED)
             if self.observer is not None:
@@ -187,7 +198,7 @@ class HostedCall(Call):
         self._step(CallInput.UNBRIDGE)
         self.b = None
         if self.seat_id is not None:
-            self.on_seat_busy(self.seat_id, False)
+            self._busy(self.seat_id, False)
         self.ctx.emit(StopRecording(self.uuid))
         self.ctx.emit(ConnectMedia(self.uuid, False))
         self._publish("call.unbridged", now)

@@ -9,7 +9,7 @@ from telephony.calls.call import Call, Target
 from telephony.calls.commands import OpenMedia, Publish, WriteCallStarted
 from telephony.calls.context import EngineContext
 from telephony.calls.director import Director
-from telephony.calls.hosted import HostedCall
+from telephony.calls.hosted import NUMBER_PREFIX, HostedCall
 from telephony.calls.leg import parse_session_expires
 from telephony.calls.media import PortPool, PortsExhausted, relay_codecs
 from telephony.calls.policy import EnginePolicy
@@ -98,14 +98,7 @@ class InviteRouting:
             log.warning("seat %s dialled %r: refused by the outbound allow-list", seat, number)
             self.ctx.respond(key, request, 403, "Number not allowed", now=now)
             return
-        caller_id = trunk.caller_id or trunk.username or seat
-        target = Target(
-            request_uri=f"sip:{number}@{trunk.host}:{trunk.port}",
-            peer=Peer(trunk.transport, trunk.host, trunk.port),
-            to_uri=f"sip:{number}@{trunk.host}",
-            from_uri=f"sip:{caller_id}@{self.policy.host}",
-            credentials=(trunk.username, trunk.password) if trunk.username and trunk.password else None,
-        )
+        target = self._trunk_target(number, trunk.caller_id or trunk.username or seat)
         self._create_call(key, request, peer, now, direction="outbound", caller=seat, callee=number,
                           did="", seat=seat, targets=[target])
 
@@ -244,8 +237,24 @@ class InviteRouting:
         else:
             self.director.call_arrived(call, now)
 
+    def _trunk_target(self, number: str, caller_id: str) -> Target:
+        """An outside number, reached through the carrier (answering its 401/407)."""
+        trunk = self.policy.trunk
+        assert trunk is not None
+        return Target(
+            request_uri=f"sip:{number}@{trunk.host}:{trunk.port}",
+            peer=Peer(trunk.transport, trunk.host, trunk.port),
+            to_uri=f"sip:{number}@{trunk.host}",
+            from_uri=f"sip:{caller_id}@{self.policy.host}",
+            credentials=(trunk.username, trunk.password) if trunk.username and trunk.password else None,
+        )
+
     def _seat_targets(self, seat: str, call: HostedCall) -> list[Target]:
-        """The registered phones of ``seat``, as forks of ``call``."""
+        """The registered phones of ``seat`` (or, for ``number:<n>``, the carrier), as forks of ``call``."""
+        if seat.startswith(NUMBER_PREFIX):
+            if self.policy.trunk is None:
+                return []
+            return [self._trunk_target(seat[len(NUMBER_PREFIX):], call.caller or "anonymous")]
         display = call.a.invite.from_.display if call.a is not None else ""
         return [
             Target(request_uri=b.contact.uri, peer=binding_peer(b),

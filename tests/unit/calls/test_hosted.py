@@ -225,3 +225,26 @@ def test_feature_codes_and_direct_calls_reach_the_director() -> None:
     direct.cancel()
     floor.carrier.expect("200 CANCEL")
     assert director.heard[-1] == ("busy", "1001", True)      # still ringing until the phone stops
+
+
+def test_a_transfer_to_an_outside_number_goes_through_the_carrier() -> None:
+    director = ScriptDirector()
+    floor = hosted_floor(director)
+    call, uuid = answered_by_callfloor(floor)
+    control = director.calls[0]
+    assert control.ring_number("+15557654321", floor.now)
+    out = floor.carrier.expect("INVITE")                      # << INVITE to the carrier
+    assert out.uri == "sip:+15557654321@203.0.113.5:5060"
+    assert out.body and b"m=audio 20002" in out.body
+    leg = floor.carrier.incoming(out)
+    leg.reply(407, headers=[("Proxy-Authenticate", 'Digest realm="carrier", nonce="n1", algorithm=MD5')])
+    floor.carrier.expect("ACK")
+    again = floor.carrier.expect("INVITE")                    # answered with the trunk's credentials
+    assert 'username="floor"' in (again.headers.get("Proxy-Authorization") or "")
+    leg = floor.carrier.incoming(again)
+    leg.reply(200, sdp("203.0.113.5", 31000, "PCMU"))
+    floor.carrier.expect("ACK")
+    answered = [c for c in floor.take_commands() if isinstance(c, WriteCallAnswered)]
+    assert answered and answered[0].seat_id is None           # no seat took it: a number did
+    assert director.heard[-1] == ("answered", "number:+15557654321")
+    assert floor.engine.busy_seats == {}
