@@ -80,6 +80,7 @@ class Caller:
     seat: str | None = None
     moh: str = "hold"
     mailbox: str | None = None
+    on_end: Callable[[float], None] | None = None  # a feature code's presence change, due at the end
     variables: dict[str, str] = field(default_factory=dict)
 
 
@@ -135,7 +136,10 @@ class Switchboard:
         if request is None:
             call.play("feature", ("invalid",), now)
             return
-        self._run(self.acd.set_presence(seat, request.action, now, reason=request.reason), now)
+        action, reason = request.action, request.reason
+        # Applied when the feature call is over: a seat made ready now would be offered a
+        # waiting caller while its phone is still on this call.
+        caller.on_end = lambda t: self._run(self.acd.set_presence(seat, action, t, reason=reason), t)
         confirm = "goodbye" if request.action is PresenceAction.LOGOUT else "beep"
         caller.control.play("feature", (confirm,), now)
 
@@ -243,6 +247,7 @@ class Switchboard:
             self._store(caller, caller.session.handle(ie.CallerHungUp(), now), now)
         call.cancel_timer("ivr")
         call.cancel_timer("transfer")
+        self._ended(caller, now)
 
     # -- IVR --------------------------------------------------------------------------------------
     def _start_flow(self, caller: Caller, flow_name: str, now: float) -> None:
@@ -339,6 +344,12 @@ class Switchboard:
         caller.mode = Mode.DONE
         call.cancel_timer("ivr")
         call.hangup(now, reason)
+        self._ended(caller, now)
+
+    def _ended(self, caller: Caller, now: float) -> None:
+        if caller.on_end is not None:
+            on_end, caller.on_end = caller.on_end, None
+            on_end(now)
 
     # -- the ACD ----------------------------------------------------------------------------------
     def _enqueue(self, caller: Caller, queue: str, priority: int, skills: Mapping[str, int],
