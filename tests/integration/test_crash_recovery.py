@@ -107,8 +107,12 @@ async def test_kill_nine_mid_call_loses_no_recording_and_no_row(tmp_path: Path) 
     before = _rows(db)
     assert len(before) == CALLS and {status for status, _, _ in before} == {"active"}
     restarted = await _start(config, log)  # recovery runs before SIP comes up
-    restarted.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(restarted.wait(), 20) == 0, log.read_text()[-3000:]
+    try:
+        restarted.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(restarted.wait(), 20) == 0, log.read_text()[-3000:]
+    finally:
+        if restarted.returncode is None:
+            restarted.kill()
 
     rows = _rows(db)
     assert len(rows) == CALLS
