@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import resource
@@ -178,8 +179,20 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with running(settings):
+        _freeze_startup_heap()
         await stop.wait()
         log.info("stopping: draining calls")
+
+
+def _freeze_startup_heap() -> None:
+    """Keep the objects of start-up (modules, settings, the engine: tens of thousands) out of every
+    later garbage collection: a full collection stops every call's media while it runs.
+
+    At 500 recorded calls (bench/relay.py) the full collection that call set-up triggers took
+    46-58 ms over 143k tracked objects, and 24-30 ms over 75k once start-up's were frozen.
+    """
+    gc.collect()  # nothing collectable gets frozen
+    gc.freeze()
 
 
 def configure_logging(level: str) -> None:
