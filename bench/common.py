@@ -224,10 +224,17 @@ class FloorConfig:
     ring_timeout: float = 30.0
     log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)  # raw TOML lines per [sip] key
+    http_port: int = 0  # the HTTP API on 127.0.0.1; 0 picks a free port
+    extra_dids: tuple[str, ...] = ()  # more numbers on the trunk (an IVR flow's)
+    seat_queues: tuple[str, ...] = ()  # the queues every seat serves
+    bus_url: str | None = None  # an external MQTT broker instead of the embedded one
+    sections: list[str] = field(default_factory=list)  # raw TOML lines at the end ([ivr], [[queues]])
 
     def __post_init__(self) -> None:
         if self.sip_port == 0:
             self.sip_port = free_port()
+        if self.http_port == 0:
+            self.http_port = free_port()
         if self.trunk_port == 0:
             self.trunk_port = free_port(CARRIER_HOST)
 
@@ -248,17 +255,20 @@ def write_config(cfg: FloorConfig, path: Path) -> Path:
         "",
         "[trunk]", f"host = {_q(CARRIER_HOST)}", f"port = {cfg.trunk_port}",
         f"allow = [{_q(CARRIER_HOST + '/32')}]",
-        "did = [" + ", ".join(_q(did(i)) for i in range(cfg.seats)) + "]",
+        "did = [" + ", ".join([*(_q(did(i)) for i in range(cfg.seats)), *map(_q, cfg.extra_dids)]) + "]",
         f"caller_id = {_q('+15550100')}", "",
         "[storage]", f"data_dir = {_q(str(cfg.data_dir))}", "",
-        "[http]", f"listen = {_q(f'127.0.0.1:{free_port()}')}", "",
+        "[http]", f"listen = {_q(f'127.0.0.1:{cfg.http_port}')}", "",
         "[rtp]", f"ports = {_q(f'{cfg.rtp_ports[0]}-{cfg.rtp_ports[1]}')}", "",
-        "[bus]", f"embedded_listen = {_q(f'127.0.0.1:{free_port()}')}", "",
+        "[bus]", f"embedded_listen = {_q(f'127.0.0.1:{free_port()}')}",
+        *([f"url = {_q(cfg.bus_url)}"] if cfg.bus_url else []), "",
         "[log]", f"level = {_q(cfg.log_level)}", "",
         "[routes]", *(f"{_q(did(i))} = {_q(seat(i))}" for i in range(cfg.seats)), "",
     ]
+    queues = [f"queues = [{', '.join(map(_q, cfg.seat_queues))}]"] if cfg.seat_queues else []
     for i in range(cfg.seats):
-        lines += ["[[seats]]", f"id = {_q(seat(i))}", f"password = {_q(password(seat(i)))}", ""]
+        lines += ["[[seats]]", f"id = {_q(seat(i))}", f"password = {_q(password(seat(i)))}", *queues, ""]
+    lines += cfg.sections
     path.write_text("\n".join(lines))
     return path
 
@@ -303,6 +313,11 @@ class Floor:
         return ("127.0.0.1", self.cfg.sip_port)
 
     @property
+    def http(self) -> str:
+        """The base URL of callfloor's HTTP API."""
+        return f"http://127.0.0.1:{self.cfg.http_port}"
+
+    @property
     def pid(self) -> int:
         """The process id of callfloor."""
         assert self.proc is not None
@@ -312,7 +327,8 @@ class Floor:
         """Start callfloor and wait until it answers OPTIONS."""
         write_config(self.cfg, self.config_path)
         if self.profile is not None:  # cProfile between SIGUSR1 and SIGUSR2 (bench/profiled.py)
-            cmd = [PYTHON, str(BENCH_DIR / "profiled.py"), str(self.profile)]
+            # -P: bench/ stays off sys.path, or callfloor's `import ivr` would find bench/ivr.py.
+            cmd = [PYTHON, "-P", str(BENCH_DIR / "profiled.py"), str(self.profile)]
         else:
             cmd = [PYTHON, "-m", "callfloor.cli"]
         cmd += ["run", "--config", str(self.config_path)]

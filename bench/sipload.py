@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from callfloor.sim.agent import SipAgent
 from callfloor.sim.register import Registration
@@ -19,9 +20,48 @@ from telephony.sip.transaction import TxKey
 from telephony.sip.transport import Peer, Transport
 from telephony.sip.uri import user_part
 
-__all__ = ["PCMU", "CarrierLoad", "ContactAgent", "SeatAnswerer", "register_all"]
+__all__ = ["PCMU", "CarrierLoad", "ContactAgent", "CountingAgent", "SeatAnswerer", "register_all"]
 
 PCMU = [Codec(0, "PCMU")]
+
+
+class CountingAgent(SipAgent):
+    """A SipAgent that counts retransmissions: datagrams byte-identical to one already received
+    (the peer re-sent it: our answer was late or lost) or already sent (our timers fired)."""
+
+    def __init__(self, name: str, **kwargs: object) -> None:
+        super().__init__(name, **kwargs)  # type: ignore[arg-type]
+        self.received_again = self.sent_again = 0
+        self._seen_in: set[int] = set()  # hashes of the datagrams (a collision is 2**-64 per pair)
+        self._seen_out: set[int] = set()
+        produce = self.txl.datagrams_to_send
+
+        def counted() -> list[Any]:
+            out = produce()
+            for item in out:
+                h = hash(item.data)
+                if h in self._seen_out:
+                    self.sent_again += 1
+                else:
+                    self._seen_out.add(h)
+            return out
+
+        self.txl.datagrams_to_send = counted  # type: ignore[method-assign]
+
+    def reset_counts(self) -> None:
+        """Start counting afresh (after registration, say)."""
+        self.received_again = self.sent_again = 0
+        self._seen_in.clear()
+        self._seen_out.clear()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        """Count a repeat, then handle the datagram as usual."""
+        h = hash(data)
+        if h in self._seen_in:
+            self.received_again += 1
+        else:
+            self._seen_in.add(h)
+        super().datagram_received(data, addr)
 
 
 class ContactAgent(SipAgent):
@@ -78,11 +118,15 @@ class SeatAnswerer:
     the seat number comes from the Request-URI user (the registered Contact).
     """
 
-    def __init__(self, agent: SipAgent, rtp: tuple[str, int], seat_index: Callable[[str], int]) -> None:
+    def __init__(self, agent: SipAgent, rtp: tuple[str, int], seat_index: Callable[[str], int], *,
+                 on_answer: Callable[[Request, tuple[str, int]], None] | None = None,
+                 on_bye: Callable[[str], None] | None = None) -> None:
         self.agent = agent
         self.rtp_port = rtp[1]
         self.sdp = SdpSession(rtp[0], int(time.time()), "bench-seat")
         self.seat_index = seat_index
+        self.on_answer = on_answer  # (the INVITE, where callfloor wants our RTP), after the 200
+        self.on_bye = on_bye  # the Call-ID of a call callfloor ended
         self.media: dict[int, tuple[str, int]] = {}
         self.invites = self.byes = self.refused = 0
         agent.on_request = self._on_request
@@ -107,11 +151,16 @@ class SeatAnswerer:
         self.agent.respond(key, request, 200, to_tag=tag, body=answer.to_bytes(),
                            headers=[("Contact", self.agent.contact(user))])
         dialog_id = (request.call_id, tag)
-        self.agent.attach_dialog(dialog_id, _Dialog(self.agent, dialog_id, self._bye))
+        call_id = request.call_id
+        self.agent.attach_dialog(dialog_id, _Dialog(self.agent, dialog_id, lambda: self._bye(call_id)))
         self.media[index] = (host, media.port)
+        if self.on_answer is not None:
+            self.on_answer(request, (host, media.port))
 
-    def _bye(self) -> None:
+    def _bye(self, call_id: str) -> None:
         self.byes += 1
+        if self.on_bye is not None:
+            self.on_bye(call_id)
 
 
 @dataclass
@@ -123,7 +172,10 @@ class _Call:
     media: tuple[str, int] | None = None
     status: int = 0
     setup: float = 0.0
+    placed_at: float = 0.0  # time.monotonic() of the INVITE
+    event_pt: int | None = None  # the answer's telephone-event payload type
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # callfloor sent BYE
 
 
 class CarrierLoad:
@@ -141,10 +193,12 @@ class CarrierLoad:
     def _on_request(self, key: TxKey, request: Request, peer: Peer) -> None:
         self.agent.respond(key, request, 200 if request.method == "OPTIONS" else 405)
 
-    def place(self, index: int, number: str) -> _Call:
-        """Send the INVITE for call ``index`` to ``number``."""
+    def place(self, index: int, number: str, *, caller: str | None = None,
+              telephone_event_pt: int | None = None) -> _Call:
+        """Send the INVITE for call ``index`` to ``number`` (offering RFC 4733 events when
+        ``telephone_event_pt`` is set)."""
         agent, me = self.agent, self.agent.host
-        caller = f"+1555123{index:04d}"
+        caller = caller or f"+1555123{index:04d}"
         headers = Headers([
             ("Via", agent.via()), ("Max-Forwards", "70"),
             ("From", f"<sip:{caller}@{me}>;tag={agent.ids.tag()}"),
@@ -152,10 +206,11 @@ class CarrierLoad:
             ("CSeq", "1 INVITE"), ("Contact", f"<sip:{caller}@{me}:{agent.port}>"),
             ("Content-Type", "application/sdp"),
         ])
-        body = self.sdp.offer(self.rtp_port, PCMU, telephone_event_pt=None).to_bytes()
+        body = self.sdp.offer(self.rtp_port, PCMU, telephone_event_pt=telephone_event_pt).to_bytes()
         invite = Request(method="INVITE", uri=f"sip:{number}@{self.peer.host}:{self.peer.port}",
                          headers=headers, body=body)
         call = _Call(index, invite, setup=time.monotonic())
+        call.placed_at = call.setup
         self.calls[index] = call
         call.key = agent.send_request(invite, self.peer, lambda r: self._on_response(call, r))
         return call
@@ -176,17 +231,20 @@ class CarrierLoad:
         assert call.key is not None
         self.agent.send_ack(call.key, ack, self.peer)
         dialog_id = (call.dialog.call_id, call.dialog.local_tag)
-        self.agent.attach_dialog(dialog_id, _Dialog(self.agent, dialog_id, self._remote_bye))
+        self.agent.attach_dialog(dialog_id, _Dialog(self.agent, dialog_id, lambda: self._remote_bye(call)))
         try:
             answer = SessionDescription.parse(response.body)
             media = answer.media[0]
             call.media = (answer.connection_of(media) or self.peer.host, media.port)
+            event = media.telephone_event
+            call.event_pt = event.pt if event is not None else None
         except (SdpError, IndexError):
             call.status = 488
         call.answered.set()
 
-    def _remote_bye(self) -> None:
+    def _remote_bye(self, call: _Call) -> None:
         self.remote_byes += 1
+        call.ended.set()
 
     async def place_all(self, numbers: Sequence[str], rate: float, timeout: float = 40.0) -> dict[int, int]:
         """Place one call per number at ``rate`` calls/s and wait for every answer; status -> count."""
@@ -203,16 +261,20 @@ class CarrierLoad:
             statuses[call.status] = statuses.get(call.status, 0) + 1
         return statuses
 
+    async def hangup(self, call: _Call) -> int:
+        """BYE one answered call; the final status (408: no answer)."""
+        assert call.dialog is not None
+        self.agent.detach_dialog((call.dialog.call_id, call.dialog.local_tag))
+        request = call.dialog.new_request("BYE", self.agent.via())
+        response = await self.agent.request(request, self.peer)
+        return 408 if response is None else response.status
+
     async def hangup_all(self, rate: float = 200.0, timeout: float = 20.0) -> dict[int, int]:
         """BYE every answered call at ``rate`` per second; status -> count (408: no answer)."""
         statuses: dict[int, int] = {}
 
         async def bye(call: _Call) -> None:
-            assert call.dialog is not None
-            self.agent.detach_dialog((call.dialog.call_id, call.dialog.local_tag))
-            request = call.dialog.new_request("BYE", self.agent.via())
-            response = await self.agent.request(request, self.peer)
-            status = 408 if response is None else response.status
+            status = await self.hangup(call)
             statuses[status] = statuses.get(status, 0) + 1
 
         tasks = []

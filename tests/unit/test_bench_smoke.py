@@ -65,3 +65,26 @@ def test_cps_benchmark_reports_two_steps() -> None:
     assert set(first["uac"]) >= {"failed", "retransmissions", "setup_ms_avg", "max_concurrent"}
     assert isinstance(first["floor_cpu_pct"], float)
     assert result["max_clean_cps"] in (0, 10, 20)
+
+
+def test_ivr_benchmark_reports_a_level() -> None:
+    result = run_bench("ivr.py", "--rates", "2", "--seconds", "2", "--seats", "4", "--talk", "0.5",
+                       "--dtmf-after", "0.3", "--patience", "5", "--confirm", "0", "--pause", "0",
+                       "--timeout", "45")
+    assert result["benchmark"] == "ivr"
+    assert set(result) >= {"question", "machine", "settings", "max_clean_cps", "levels", "elapsed_s"}
+    (level,) = result["levels"]
+    assert level["rate"] == 2 and level["callers"] == 4  # 2 callers/s for 2 s
+    assert level["registered"] == {"200": level["seats"]} and level["seats"] >= 4
+    assert set(level) >= {"answered_by_ivr", "heard_prompt", "pressed_1", "reached_seat", "completed",
+                          "failures", "time_to_seat_ms", "key_to_seat_ms", "retransmissions",
+                          "floor_cpu_pct", "load_cpu_pct", "event_log", "checks", "ok", "disturbed"}
+    assert 0 <= level["completed"] <= level["reached_seat"] <= level["callers"]
+    assert set(level["retransmissions"]) == {"from_floor", "to_floor"}
+    assert set(level["checks"]) == {"all_reached_a_seat", "no_retransmissions", "event_log_agrees",
+                                    "rate_kept", "seats_heard_callers", "setup"}
+    assert set(level["event_log"]) >= {"queue_events", "callers_answered", "queue_wait_ms"}
+    if level["time_to_seat_ms"] is not None:
+        assert set(level["time_to_seat_ms"]) == {"p50", "p90", "p99", "max"}
+    assert isinstance(level["floor_cpu_pct"], float)
+    assert result["max_clean_cps"] in (0, 2)
