@@ -38,7 +38,7 @@ def test_shipped_migrations_load_in_order() -> None:
     assert [m.version for m in found] == sorted(m.version for m in found)
     assert found[0].version == 1 and found[0].name == "init"
     assert found[0].path.name == "001_init.sql"
-    assert [m.path.name for m in found[1:]] == ["002_call_survey_variables.sql"]
+    assert [m.path.name for m in found[1:3]] == ["002_call_survey_variables.sql", "003_dialer.sql"]
 
 
 async def test_migrations_are_idempotent_on_reopen(tmp_path: Path) -> None:
