@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from callfloor.bus.mqtt import EventBus
 from callfloor.store import CallStart, Store
 from telephony.calls.commands import (
+    AnalyzeAudio,
     CloseMedia,
     Command,
     ConnectMedia,
@@ -74,6 +75,8 @@ class FloorExecutor:
                 self.relay.record_audio(call, side, token, path, max_seconds)
             case StopAudioRecording(call, side):
                 self.relay.stop_audio_recording(call, side)
+            case AnalyzeAudio(call, side, token, max_seconds):
+                self.relay.analyze(call, side, token, max_seconds)
             case SetMediaPeer():
                 self.relay.set_peer(command)
             case StartRecording(call, path):
@@ -104,6 +107,10 @@ class FloorExecutor:
                     self._write(lambda: store.record_event(kind, subject, at, payload))
 
     def _write(self, write: Write) -> None:
+        self._writes.put_nowait(write)
+
+    def write(self, write: Write) -> None:
+        """Queue a database write behind the call records already queued (the dialer's ledger)."""
         self._writes.put_nowait(write)
 
     async def _drain(self) -> None:

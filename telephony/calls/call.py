@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import ClassVar
 
 from telephony.calls.commands import (
     CloseMedia,
@@ -30,7 +31,7 @@ from telephony.sip.errors import LocalProtocolError
 from telephony.sip.sdp import NegotiatedMedia, SdpError
 from telephony.sip.transport import Peer
 
-__all__ = ["Call", "CallInput", "CallState", "Target"]
+__all__ = ["TRANSITIONS", "Call", "CallInput", "CallState", "Target"]
 
 
 class CallState(Enum):
@@ -100,6 +101,10 @@ class Target:
 class Call:
     """One customer interaction bridged through callfloor, from INVITE to the last BYE."""
 
+    transitions: ClassVar[dict[tuple[CallState, CallInput], CallState]] = TRANSITIONS
+    # The director hears of the seats this call keeps busy (it did not place the call itself).
+    reports_busy = True
+
     def __init__(
         self,
         ctx: EngineContext,
@@ -137,7 +142,7 @@ class Call:
     # -- the state machine ------------------------------------------------------------------
     def _step(self, event: CallInput) -> CallState:
         try:
-            self.state = TRANSITIONS[(self.state, event)]
+            self.state = self.transitions[(self.state, event)]
         except KeyError:
             raise LocalProtocolError(f"call {self.uuid}: {event.name} in {self.state.name}") from None
         return self.state
@@ -255,14 +260,18 @@ class Call:
         """Tell the relay where this leg's media goes and which payload types it expects."""
         if self.state in (CallState.ENDING, CallState.ENDED):
             return
-        if self.b is not None and leg is not self.b and leg is not self.a:
-            return  # a losing fork's answer must not steer the relay
+        if not self._steers_relay(leg):
+            return
         self.ctx.emit(SetMediaPeer(
             self.uuid, leg.side, media.remote_host, media.remote_port, media.codec.name.upper(),
             media.codec.pt, media.telephone_event_pt, sends=not leg.held,
         ))
         if leg.held or (self.answered_at is not None and leg.state is LegState.CONFIRMED):
             self._publish("call.held" if leg.held else "call.media", now, side=leg.side.value)
+
+    def _steers_relay(self, leg: Leg) -> bool:
+        """Whether ``leg``'s media tells the relay where to send: a losing fork's must not."""
+        return self.b is None or leg is self.b or leg is self.a
 
     def leg_dtmf(self, leg: Leg, digit: str, now: float) -> None:
         """DTMF by SIP INFO (RFC 4733 events are relayed in the media path)."""

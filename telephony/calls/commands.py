@@ -11,6 +11,8 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "AnalyzeAudio",
+    "AudioClassified",
     "AudioRecorded",
     "RecordAudio",
     "StopAudioRecording",
@@ -103,6 +105,17 @@ class StopAudioRecording:
 
     call: str
     side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeAudio:
+    """Feed what ``side`` says (decoded, from now on) to an audio classifier, such as the
+    answering-machine detector, for at most ``max_seconds``; one :class:`AudioClassified` follows."""
+
+    call: str
+    side: Side
+    token: str
+    max_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +227,7 @@ Command = (
     | StopAudio
     | RecordAudio
     | StopAudioRecording
+    | AnalyzeAudio
     | StopRecording
     | SetMediaPeer
     | StartRecording
@@ -273,4 +287,17 @@ class AudioRecorded:
     seconds: float
 
 
-MediaEvent = MediaTimedOut | MediaFailed | PlaybackFinished | DigitDetected | AudioRecorded
+@dataclass(frozen=True, slots=True)
+class AudioClassified:
+    """The verdict of an :class:`AnalyzeAudio` ("human", "machine", or "unknown" when nothing could
+    listen), with the classifier's own figures in ``detail``."""
+
+    call: str
+    token: str
+    verdict: str
+    detail: dict[str, float] = field(default_factory=dict)
+
+
+MediaEvent = (
+    MediaTimedOut | MediaFailed | PlaybackFinished | DigitDetected | AudioRecorded | AudioClassified
+)

@@ -4,14 +4,19 @@ The engine knows SIP and media; the IVR (``ivr/``) and the ACD (``floor/``) know
 They meet here without importing each other: the engine calls a :class:`Director` when a call for
 one of its numbers arrives, and hands it a :class:`CallControl` to answer, play, collect digits,
 ring seats and hang up; the director watches the call through a :class:`CallObserver`.
+
+The dialer meets the engine the same way from the other side: it asks the engine to originate a
+call to a customer and watches it through a :class:`DialObserver` (progress, answer, failure,
+the answering-machine verdict); once answered the call is a :class:`DialControl`, a
+``CallControl`` that can also ring a seat with auto-answer and listen to the customer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-__all__ = ["CallControl", "CallObserver", "Director"]
+__all__ = ["CallControl", "CallObserver", "DialControl", "DialObserver", "Director"]
 
 
 class CallObserver(Protocol):
@@ -52,6 +57,35 @@ class CallControl(Protocol):
     def hangup(self, now: float, reason: str = "hangup") -> None: ...
     def set_timer(self, name: str, deadline: float, fn: Callable[[float], None]) -> None: ...
     def cancel_timer(self, name: str) -> None: ...
+
+
+class DialControl(CallControl, Protocol):
+    """A call callfloor placed to a customer (the dialer's), as its observer drives it."""
+
+    def ring_seat(self, seat: str, now: float, *, auto_answer: bool | None = None,
+                  headers: Sequence[tuple[str, str]] | None = None) -> bool:
+        """Offer the customer to ``seat``'s phones, asking them to answer at once when
+        ``auto_answer``, with ``headers`` (e.g. the lead id) added to each INVITE."""
+        ...
+    def analyze(self, token: str, max_seconds: float, now: float) -> None:
+        """Feed the customer's audio to the classifier (AMD); ``audio_classified`` follows once."""
+        ...
+
+
+class DialObserver(CallObserver, Protocol):
+    """What an originated call reports besides the hosted-call events.
+
+    ``dial_progress``: 180/183 (ring-back, early media: never an answer). ``dial_answered``: a 2xx,
+    the call is hosted and a prompt can play at once. ``dial_failed``: the call never got a 2xx and
+    is over (its call-detail row is closed); ``reason`` is "busy", "declined", "no_answer",
+    "invalid_number", "rejected", "network_error", or the reason callfloor hung up with.
+    """
+
+    def dial_progress(self, call: DialControl, status: int, now: float) -> None: ...
+    def dial_answered(self, call: DialControl, now: float) -> None: ...
+    def dial_failed(self, call: DialControl, status: int, reason: str, now: float) -> None: ...
+    def audio_classified(self, call: DialControl, token: str, verdict: str,
+                         detail: dict[str, float], now: float) -> None: ...
 
 
 class Director(Protocol):

@@ -2,28 +2,36 @@
 
 It owns the transaction layer, the seat desk (auth + registrar), the carrier registration, the RTP
 port pool and every live :class:`Call`. The network adapter feeds it parsed messages, media events
-and clock ticks, then drains ``datagrams_to_send()`` and ``commands()``.
+and clock ticks, then drains ``datagrams_to_send()`` and ``commands()``; the dialer asks it to
+``originate()`` calls to customers through the carrier.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telephony.calls.call import Call
 from telephony.calls.commands import (
+    AudioClassified,
     AudioRecorded,
     Command,
     DigitDetected,
     MediaEvent,
     MediaFailed,
     MediaTimedOut,
+    OpenMedia,
     PlaybackFinished,
+    Publish,
+    Side,
+    WriteCallStarted,
 )
 from telephony.calls.context import ALLOW, EngineContext
-from telephony.calls.director import Director
+from telephony.calls.director import DialObserver, Director
 from telephony.calls.hosted import HostedCall
 from telephony.calls.ids import IdFactory
 from telephony.calls.media import PortPool
+from telephony.calls.outbound import OriginatedCall, OriginateRefused
 from telephony.calls.policy import EnginePolicy
 from telephony.calls.routing import InviteRouting
 from telephony.calls.seats import SeatDesk
@@ -113,11 +121,47 @@ class CallEngine(InviteRouting):
             call.media_digit(event.digit, event.source, now)
         elif isinstance(call, HostedCall) and isinstance(event, AudioRecorded):
             call.media_recorded(event.token, event.path, event.seconds, now)
+        elif isinstance(call, OriginatedCall) and isinstance(event, AudioClassified):
+            call.media_classified(event.token, event.verdict, event.detail, now)
         elif isinstance(event, MediaTimedOut):
             call.media_timed_out(event.side, now)
         elif isinstance(event, MediaFailed):
             log.error("media failed for call %s: %s", event.call, event.reason)
             call.hangup(now, "media_failed")
+
+    def originate(self, number: str, *, caller_id: str, uuid: str, observer: DialObserver,
+                  ring_timeout: float, now: float,
+                  headers: Sequence[tuple[str, str]] = ()) -> OriginatedCall | None:
+        """Call ``number`` through the carrier (From ``caller_id``, answering its 401/407) as call
+        ``uuid``; None when there is no trunk. Raises :class:`OriginateRefused` when draining,
+        ``uuid`` is live, the trunk's allow-list refuses the number or no media port is left."""
+        self.ctx.now = now
+        trunk = self.policy.trunk
+        if trunk is None:
+            return None
+        refusal = ("draining" if self.draining else "duplicate_uuid" if uuid in self.calls
+                   else "number_not_allowed" if not trunk.outbound_allowed(number)
+                   else "ports_exhausted" if len(self.ports) < 2 else None)
+        if refusal is not None:
+            raise OriginateRefused(refusal)
+        ports = {Side.CUSTOMER: self.ports.take(), Side.SEAT: self.ports.take()}
+        call = OriginatedCall(self.ctx, uuid=uuid, number=number, caller_id=caller_id, ports=ports,
+                              now=now, on_done=self._call_done, resolver=self._seat_targets,
+                              observer=observer)
+        # A seat the ACD offered the call to is the ACD's to track; one rung directly (a seat
+        # reserved by the dialer) is busy elsewhere as far as the director knows.
+        call.on_seat_busy = lambda seat, busy: self._seat_busy(call, seat, busy,
+                                                              notify=call.reports_busy)
+        leg = call.customer_leg(self._trunk_target(number, caller_id))
+        self.calls[uuid] = call
+        self.ctx.emit(OpenMedia(uuid, dict(ports), hosted=Side.CUSTOMER))
+        self.ctx.emit(WriteCallStarted(uuid, leg.call_id, "outbound", caller_id, number, "", None,
+                                       now))
+        self.ctx.emit(Publish("call.offered", {"call": uuid, "direction": "outbound",
+                                               "caller": caller_id, "callee": number,
+                                               "seat": None, "ts": now}))
+        call.dial(ring_timeout, now, headers=headers)
+        return call
 
     def transport_error(self, peer: Peer, now: float) -> None:
         """A send to ``peer`` failed (ICMP, refused TCP connection)."""

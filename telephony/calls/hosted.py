@@ -9,7 +9,7 @@ leaves, the director may keep the caller (a post-call survey) and the call is ho
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from telephony.calls.call import Call, CallInput, CallState, Target
 from telephony.calls.commands import (
@@ -28,7 +28,7 @@ from telephony.calls.leg import Leg, LegState
 from telephony.calls.media import DEFAULT_CODECS, relay_codecs
 from telephony.calls.uac import UacLeg
 from telephony.calls.uas import UasLeg
-from telephony.sip.sdp import SdpError
+from telephony.sip.sdp import Codec, SdpError
 
 __all__ = ["NUMBER_PREFIX", "HostedCall", "SeatResolver"]
 
@@ -39,6 +39,11 @@ SeatResolver = Callable[[str, "HostedCall"], list[Target]]  # seat id -> its pho
 
 class HostedCall(Call):
     """A call answered by callfloor; implements :class:`~telephony.calls.director.CallControl`."""
+
+    reports_busy = False  # the director rang the seats itself
+    # Recorded only while bridged to a seat (the IVR part is no conversation); an originated
+    # call is recorded from the customer's answer to its end.
+    records_while_hosted = False
 
     def __init__(self, ctx: EngineContext, *, uuid: str, caller: str, callee: str,
                  ports: dict[Side, int], now: float, on_done: Callable[[Call], None],
@@ -92,15 +97,19 @@ class HostedCall(Call):
         """Call an outside number through the carrier; it is reported as the "seat" ``number:<n>``."""
         return self.ring_seat(NUMBER_PREFIX + number, now)
 
-    def ring_seat(self, seat: str, now: float) -> bool:
-        """Fork the call to ``seat``'s registered phones."""
+    @property
+    def seat_caller_id(self) -> str:
+        """Who a seat's phone shows as calling: the caller."""
+        return self.caller
+
+    def ring_seat(self, seat: str, now: float, *, headers: Sequence[tuple[str, str]] = ()) -> bool:
+        """Fork the call to ``seat``'s registered phones (``headers`` added to each INVITE)."""
         if self.state is not CallState.HOSTED or seat in self.offers:
             return False
         targets = self.resolver(seat, self)
         if not targets:
             return False
-        assert self.a is not None
-        codecs, event_pt = relay_codecs(self.a.remote_offer, toward_seat=True)
+        codecs, event_pt = self._seat_codecs()
         forks = []
         for target in targets:
             fork = UacLeg(self.ctx, self, Side.SEAT, target.peer, self.ports[self.b_side],
@@ -109,10 +118,16 @@ class HostedCall(Call):
                           credentials=target.credentials, seat=seat)
             forks.append(fork)
             self.forks.append(fork)
-            fork.start(fork.sdp.offer(fork.port, codecs, telephone_event_pt=event_pt), now)
+            fork.start(fork.sdp.offer(fork.port, codecs, telephone_event_pt=event_pt), now,
+                       extra=list(headers))
         self.offers[seat] = forks
         self._busy(seat, True)
         return True
+
+    def _seat_codecs(self) -> tuple[list[Codec], int | None]:
+        """What a seat's phone is offered: both G.711 laws, PCMU first (see calls.media)."""
+        assert self.a is not None
+        return relay_codecs(self.a.remote_offer, toward_seat=True)
 
     def _busy(self, seat: str, busy: bool) -> None:
         if not seat.startswith(NUMBER_PREFIX):
@@ -163,7 +178,8 @@ class HostedCall(Call):
                 self._busy(other, False)
         self.offers.pop(seat, None)
         self.ctx.emit(ConnectMedia(self.uuid, True))
-        self._start_recording(now)
+        if not (self.records_while_hosted and self.recording_path):
+            self._start_recording(now)
         self.ctx.emit(WriteCallAnswered(self.uuid, now, None if seat.startswith(NUMBER_PREFIX) else seat))
         self._publish("call.answered", now)
         if self.observer is not None:
@@ -199,7 +215,8 @@ class HostedCall(Call):
         self.b = None
         if self.seat_id is not None:
             self._busy(self.seat_id, False)
-        self.ctx.emit(StopRecording(self.uuid))
+        if not self.records_while_hosted:
+            self.ctx.emit(StopRecording(self.uuid))
         self.ctx.emit(ConnectMedia(self.uuid, False))
         self._publish("call.unbridged", now)
 

@@ -173,7 +173,7 @@ class InviteRouting:
         if call.merged_key is not None:
             self._invites.pop(call.merged_key, None)
         for seat in list(call.seats):
-            self._seat_busy(call, seat, False, notify=not isinstance(call, HostedCall))
+            self._seat_busy(call, seat, False, notify=call.reports_busy)
 
     def _seat_busy(self, call: Call, seat: str, busy: bool, *, notify: bool) -> None:
         """Keep ``busy_seats`` (seat -> live calls); the director hears of calls it did not place."""
@@ -259,8 +259,8 @@ class InviteRouting:
         return [
             Target(request_uri=b.contact.uri, peer=binding_peer(b),
                    to_uri=f"sip:{seat}@{self.policy.host}",
-                   from_uri=f"sip:{call.caller or 'anonymous'}@{self.policy.host}",
-                   from_display=display or call.caller)
+                   from_uri=f"sip:{call.seat_caller_id or 'anonymous'}@{self.policy.host}",
+                   from_display=display or call.seat_caller_id)
             for b in self.seats.registrar.lookup(seat, self.ctx.now)
         ]
 

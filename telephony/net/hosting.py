@@ -3,8 +3,13 @@
 While a call is in the IVR or waiting in a queue, the caller's RTP does not go to a seat: it comes
 here. Digits are read from RFC 4733 telephone-events, and from the audio itself (Goertzel) for
 carriers that send tones in-band, until the first telephone-event shows the caller sends them
-properly. A voice message can be recorded from the same audio. Prompts and music on hold go out
-through a :class:`Player` on the shared clock.
+properly. A voice message can be recorded from the same audio, and an audio classifier (the
+answering-machine detector) can listen to it. Prompts and music on hold go out through a
+:class:`Player` on the shared clock.
+
+When the call is being recorded while hosted (a call callfloor placed is recorded from the
+customer's answer), what the side says goes to its channel of the recording and the prompts it
+hears to the other channel, so an abandoned call's message and the customer's reaction are kept.
 """
 
 from __future__ import annotations
@@ -12,26 +17,32 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from time import monotonic
 
 import numpy as np
 import soundfile
 
 from telephony.calls.commands import (
+    AudioClassified,
     AudioRecorded,
     DigitDetected,
     MediaEvent,
     PlaybackFinished,
     Side,
 )
+from telephony.net.analysis import Analysis
 from telephony.net.player import MediaClock, Player
 from telephony.rtp.dtmf import DtmfReceiver
 from telephony.rtp.g711 import decode
 from telephony.rtp.inband import InbandDtmfDetector
 from telephony.rtp.packet import RtpError
 
-__all__ = ["FrameSource", "Hosting"]
+__all__ = ["FrameSource", "Hosting", "TapLists"]
 
 FrameSource = Callable[[str, str], Sequence[bytes]]  # (prompt name, codec) -> 20 ms payloads
+# One channel of a recorder tap: its packet list and their arrival times (the relay's monotonic
+# clock), appended to in place (RecorderTap.packets / arrivals).
+TapLists = tuple[list[bytes], list[float]]
 _TS = struct.Struct("!I")
 
 
@@ -47,7 +58,8 @@ class Hosting:
         self.clock = clock
         self.frames = frames
         self.on_event = on_event
-        self.player = Player(codec, audio_pt, send, self._finished)
+        self._send_rtp = send
+        self.player = Player(codec, audio_pt, self._send, self._finished)
         self.audio_pt = audio_pt
         self.dtmf = DtmfReceiver()
         self.inband: InbandDtmfDetector | None = InbandDtmfDetector()
@@ -55,6 +67,26 @@ class Hosting:
         self._recording: tuple[str, Path, int] | None = None  # token, path, max samples
         self._recorded: list[np.ndarray] = []
         self._recorded_samples = 0
+        self.analysis: Analysis | None = None
+        self.heard: TapLists | None = None  # the recording's channel of this side
+        self.said: TapLists | None = None  # the other channel: the prompts this side hears
+
+    def tap(self, heard: TapLists, said: TapLists) -> None:
+        """Record what the side says into ``heard`` and the prompts it hears into ``said``."""
+        self.heard, self.said = heard, said
+
+    def untap(self) -> None:
+        """The call's recording ended."""
+        self.heard = self.said = None
+
+    def _send(self, packet: bytes) -> None:
+        self._send_rtp(packet)
+        said = self.said
+        if said is not None and self.player.playing is not None:
+            # Prompt frames only: comfort silence would hold the channel, and a seat bridged
+            # next could not take it over for half a second (recordings.timeline).
+            said[0].append(packet)
+            said[1].append(monotonic())
 
     def start(self) -> None:
         """Begin streaming (silence until something plays)."""
@@ -85,6 +117,10 @@ class Hosting:
 
     def feed(self, data: bytes) -> None:
         """A packet from the caller while hosted: look for digits, keep audio being recorded."""
+        heard = self.heard
+        if heard is not None:
+            heard[0].append(data)
+            heard[1].append(monotonic())
         offset = 12 + 4 * (data[0] & 0x0F)
         if data[0] & 0x10:
             if len(data) < offset + 4:
@@ -102,7 +138,8 @@ class Hosting:
             for digit in digits:
                 self.on_event(DigitDetected(self.call, self.side, digit.digit, "rfc4733"))
             return
-        if pt != self.audio_pt or end <= offset or (self.inband is None and self._recording is None):
+        if pt != self.audio_pt or end <= offset or (
+                self.inband is None and self._recording is None and self.analysis is None):
             return
         pcm = decode(data[offset:end], self.player.codec)
         if self.inband is not None:
@@ -110,6 +147,24 @@ class Hosting:
                 self.on_event(DigitDetected(self.call, self.side, hit.digit, "inband"))
         if self._recording is not None:
             self._keep(pcm)
+        if self.analysis is not None and (verdict := self.analysis.feed(pcm)) is not None:
+            self._classified(verdict)
+
+    # -- the classifier -----------------------------------------------------------------------
+    def analyze(self, analysis: Analysis) -> None:
+        """Feed the side's audio to ``analysis`` from now on (a running one is finished first)."""
+        self.finish_analysis()
+        self.analysis = analysis
+
+    def finish_analysis(self) -> None:
+        """End the running analysis now and report its verdict (nothing when none runs)."""
+        if self.analysis is not None:
+            self._classified(self.analysis.finish())
+
+    def _classified(self, verdict: str) -> None:
+        analysis, self.analysis = self.analysis, None
+        assert analysis is not None
+        self.on_event(AudioClassified(self.call, analysis.token, verdict, analysis.detail))
 
     # -- voice messages ---------------------------------------------------------------------------
     def record(self, token: str, path: Path, max_seconds: float) -> None:
@@ -138,7 +193,9 @@ class Hosting:
         self.on_event(AudioRecorded(self.call, self.side, token, str(path), len(audio) / 8000))
 
     def close(self) -> None:
-        """Stop for good (a message being recorded is kept)."""
+        """Stop for good (a message being recorded is kept; a running analysis is dropped)."""
+        self.analysis = None
+        self.untap()
         self.stop_recording()
         self.pause()
 

@@ -5,7 +5,8 @@ Symmetric RTP: each side's media is sent back to where that side's packets reall
 side at a time: a second source or SSRC is ignored while the current one is live, so a phone that
 runs two senders (pyVoIP after a re-INVITE) does not garble the other party's audio (the ports
 and their packet path are in :mod:`telephony.net.ports`). One clock (a 10 ms tick) serves every
-call: staggered recorder flushes and the dead-media watchdog.
+call: staggered recorder flushes and the dead-media watchdog. A hosted side's audio can be fed to
+an audio classifier (answering-machine detection) built by the injected ``classifier_factory``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from telephony.calls.commands import MediaEvent, MediaFailed, MediaTimedOut, SetMediaPeer, Side
+from telephony.calls.commands import (
+    AudioClassified,
+    MediaEvent,
+    MediaFailed,
+    MediaTimedOut,
+    SetMediaPeer,
+    Side,
+)
+from telephony.net.analysis import UNKNOWN, Analysis, ClassifierFactory
 from telephony.net.hosting import Hosting
 from telephony.net.player import MediaClock, PromptFrames
 from telephony.net.ports import CHANNEL, Bridge, RtcpPort, RtpPort, clock
@@ -44,8 +53,11 @@ class MediaRelay:
 
     def __init__(self, host: str, *, media_timeout: float, recordings_dir: Path,
                  on_event: Callable[[MediaEvent], None],
-                 prompts: Callable[[str], npt.NDArray[np.int16]] | None = None) -> None:
+                 prompts: Callable[[str], npt.NDArray[np.int16]] | None = None,
+                 classifier_factory: ClassifierFactory | None = None) -> None:
         self.host = host
+        self.classifier_factory = classifier_factory
+        self._analysis_timers: dict[tuple[str, Side], asyncio.TimerHandle] = {}
         self.frames = PromptFrames(prompts)
         self.clock = MediaClock()
         self.media_timeout = media_timeout
@@ -140,12 +152,17 @@ class MediaRelay:
     def _host(self, bridge: Bridge, rtp: RtpPort, cmd: SetMediaPeer) -> None:
         """(Re)create callfloor's end of the hosted side for its negotiated codec."""
         old = bridge.hosting.pop(cmd.side, None)
+        analysis = None
         if old is not None:
+            analysis, old.analysis = old.analysis, None  # a re-INVITE does not restart the AMD
             old.close()
         hosting = Hosting(bridge.call, cmd.side, rtp.send_own, codec=cmd.codec, audio_pt=cmd.audio_pt,
                           event_pt=cmd.event_pt, clock=self.clock, frames=self.frames,
                           on_event=self.on_event)
+        hosting.analysis = analysis
         bridge.hosting[cmd.side] = hosting
+        if bridge.tap is not None:
+            self._tap(bridge, cmd.side, hosting)
         if not bridge.connected:
             hosting.start()
             bridge.live = True  # the caller is ours now: watch its media
@@ -193,6 +210,39 @@ class MediaRelay:
         if hosting is not None:
             hosting.stop_recording()
 
+    def analyze(self, call: str, side: Side, token: str, max_seconds: float) -> None:
+        """Feed what a hosted side says to a new classifier for at most ``max_seconds`` (of audio,
+        and of time); AudioClassified follows once, at once with "unknown" when nothing can
+        listen (no classifier configured, the side not hosted or bridged already)."""
+        bridge = self.bridges.get(call)
+        hosting = bridge.hosting.get(side) if bridge is not None and not bridge.connected else None
+        analysis = self._new_analysis(call, token, max_seconds) if hosting is not None else None
+        if analysis is None or hosting is None:
+            self.on_event(AudioClassified(call, token, UNKNOWN, {}))
+            return
+        hosting.analyze(analysis)
+        old = self._analysis_timers.pop((call, side), None)
+        if old is not None:
+            old.cancel()
+        # Silence suppression sends no packets: the clock ends the analysis as well.
+        self._analysis_timers[(call, side)] = asyncio.get_running_loop().call_later(
+            max_seconds, self._analysis_due, call, side, analysis)
+
+    def _new_analysis(self, call: str, token: str, max_seconds: float) -> Analysis | None:
+        if self.classifier_factory is None:
+            return None
+        try:
+            return Analysis(token, self.classifier_factory(), max_seconds)
+        except Exception:  # plug-in code: a failing factory costs this verdict, not the relay
+            log.exception("call %s: cannot build an audio classifier", call)
+            return None
+
+    def _analysis_due(self, call: str, side: Side, analysis: Analysis) -> None:
+        self._analysis_timers.pop((call, side), None)
+        hosting = self._hosting(call, side)
+        if hosting is not None and hosting.analysis is analysis:
+            hosting.finish_analysis()
+
     def _hosting(self, call: str, side: Side) -> Hosting | None:
         bridge = self.bridges.get(call)
         return bridge.hosting.get(side) if bridge is not None else None
@@ -205,6 +255,8 @@ class MediaRelay:
         tap, bridge.tap = bridge.tap, None
         for rtp in bridge.rtp.values():
             rtp.rec = None
+        for hosting in bridge.hosting.values():
+            hosting.untap()
         try:
             tap.close(clock())
         except OSError as exc:
@@ -225,17 +277,32 @@ class MediaRelay:
                 if rtp.cfg is not None:
                     bridge.tap.set_codec(rtp.channel, rtp.cfg.audio_pt, rtp.cfg.codec)
                 rtp.rec, rtp.rec_at = bridge.tap.packets[rtp.channel], bridge.tap.arrivals[rtp.channel]
+            for side, hosting in bridge.hosting.items():
+                self._tap(bridge, side, hosting)
         bridge.live = True
         now = clock()
         for rtp in bridge.rtp.values():
             rtp.expect_since = now
         return path
 
+    @staticmethod
+    def _tap(bridge: Bridge, side: Side, hosting: Hosting) -> None:
+        """Record a hosted side: what it says on its channel, the prompts it hears on the other."""
+        tap = bridge.tap
+        assert tap is not None
+        heard, said = CHANNEL[side], 1 - CHANNEL[side]
+        tap.set_codec(said, hosting.audio_pt, hosting.player.codec)
+        hosting.tap((tap.packets[heard], tap.arrivals[heard]), (tap.packets[said], tap.arrivals[said]))
+
     def close(self, call: str) -> None:
         """Stop relaying, finish the recording, close the ports."""
         bridge = self.bridges.get(call)
         if bridge is None:
             return
+        for side in bridge.rtp:
+            timer = self._analysis_timers.pop((call, side), None)
+            if timer is not None:
+                timer.cancel()
         for hosting in bridge.hosting.values():
             hosting.close()
         self.stop_recording(call)
