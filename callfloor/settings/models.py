@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from callfloor.settings.floor import FeatureCodeSettings, IvrSettings, QueueSettings, TeamSettings
 from callfloor.settings.sections import (
     BusSettings,
+    DialerSettings,
     HttpSettings,
     LogSettings,
     RtpSettings,
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     queues: tuple[QueueSettings, ...] = Field(default=(), description="ACD queues, as [[queues]] tables.")
     ivr: IvrSettings = Field(default_factory=lambda: IvrSettings(), description="IVR flows and prompts.")
     features: FeatureCodeSettings = Field(default_factory=lambda: FeatureCodeSettings(), description="Seat feature codes.")
+    dialer: DialerSettings = Field(default_factory=lambda: DialerSettings(), description="The outbound dialer: campaigns and lead imports.")
 
     _source: str = PrivateAttr(default="<defaults>")
 

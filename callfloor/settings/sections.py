@@ -26,6 +26,7 @@ from callfloor.settings.types import (
 
 __all__ = [
     "BusSettings",
+    "DialerSettings",
     "GuardSettings",
     "HttpSettings",
     "LogSettings",
@@ -316,6 +317,17 @@ class BusSettings(Section):
             return parse_mqtt_url(self.url)
         host, port = split_host_port(self.embedded_listen)
         return MqttEndpoint(host, port)
+
+
+class DialerSettings(Section):
+    """The outbound dialer (`[dialer]`): where campaigns are and how lead lists are imported."""
+
+    campaigns: Path | None = Field(default=None, description="Directory of campaign TOML files (e.g. config/campaigns); unset: no campaigns.")
+    default_region: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="Region of numbers written without + when a campaign names none (CSV imports, the CLI's dnc commands).")
+    strict_import: bool = Field(default=False, description="Refuse a whole lead CSV when any row is bad (as --strict); false imports the good rows and reports the bad ones.")
+    abandon_hold_hours: float = Field(default=72.0, ge=72.0, description="Hours a number whose call was abandoned is not dialled again unless a seat is reserved for it first; at least 72.")
+    prompts: Path | None = Field(default=None, description="Directory of the dialer's prompts (abandon and machine messages, digits for the call-back number), e.g. config/ivr/prompts; unset: the IVR flows' prompts.")
+    amd_max_seconds: float = Field(default=4.0, gt=0, le=10, description="Seconds of a customer's first audio that answering-machine detection may listen to before its verdict.")
 
 
 class LogSettings(Section):

@@ -1,0 +1,192 @@
+"""The base of ``DialerStore``: errors, the shared SQL, one-transaction writes, campaigns."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, TypeVar, cast
+
+import aiosqlite
+
+from callfloor.store.db import Store
+from callfloor.store.schema import StoreError
+from dialer.campaign import Campaign, RetryConfig
+from dialer.eligibility import ABANDON_HOLD
+from dialer.records import CampaignRow, LeadRow
+
+__all__ = [
+    "ABANDONED",
+    "ATTEMPT_COLUMNS",
+    "CALLBACK_COLUMNS",
+    "DNC_COLUMNS",
+    "DUE_LEADS",
+    "LEAD_COLUMNS",
+    "ON_DNC",
+    "AttemptClosedError",
+    "DialerBase",
+    "DispositionError",
+    "DuplicateAttemptError",
+    "NotDialableError",
+    "UnknownAttemptError",
+    "UnknownCampaignError",
+    "UnknownLeadError",
+    "lead_row",
+    "marks",
+]
+
+T = TypeVar("T")
+LEAD_COLUMNS = ("id, campaign_id, number, name, data, time_zone, country, status, attempts, next_at,"
+         " last_outcome, callback_seat, imported_at, import_line")
+ATTEMPT_COLUMNS = ("id, lead_id, campaign_id, number, call_uuid, mode, state, outcome, sip_status, created_at,"
+            " answered_at, connected_at, seat_id, amd, closed_at")
+CALLBACK_COLUMNS = "id, lead_id, campaign_id, seat_id, due_at, created_by, created_at, state"
+DNC_COLUMNS = "number, campaign_id, reason, source, added_by, added_at"
+ON_DNC = "SELECT 1 FROM dnc d WHERE d.number = {0} AND d.campaign_id IN ('', {1})"
+ABANDONED = ("SELECT 1 FROM attempts x WHERE x.number = {0} AND x.outcome = 'abandoned'"
+              " AND coalesce(x.closed_at, x.created_at) > {1}")
+# Due leads of one status, in dialling order. DNC is checked here and again by open_attempt.
+DUE_LEADS = f"""
+SELECT {', '.join('l.' + c.strip() for c in LEAD_COLUMNS.split(','))},
+       EXISTS ({ABANDONED.format('l.number', ':since')})
+FROM leads l
+WHERE l.campaign_id = :campaign AND l.status = :status
+  AND (l.next_at IS NULL OR l.next_at <= :now)
+  AND (l.time_zone, coalesce(l.country, '')) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:zones))
+  AND NOT EXISTS ({ON_DNC.format('l.number', 'l.campaign_id')})
+  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = l.id AND a.state = 'dialing')
+  AND (l.status = 'callback' OR l.attempts < :max_attempts)
+  AND (l.status != 'callback' OR l.callback_seat IS NULL
+       OR l.callback_seat IN (SELECT value FROM json_each(:seats)))
+  AND (:reserved OR NOT EXISTS ({ABANDONED.format('l.number', ':since')}))
+ORDER BY l.next_at, l.id
+LIMIT :limit
+"""
+
+
+class UnknownCampaignError(StoreError, LookupError):
+    """No campaign has this id (sync the campaign files first)."""
+
+
+class UnknownLeadError(StoreError, LookupError):
+    """No lead has this id."""
+
+
+class UnknownAttemptError(StoreError, LookupError):
+    """No attempt has this id."""
+
+
+class DuplicateAttemptError(StoreError):
+    """An attempt with this call uuid exists already."""
+
+
+class AttemptClosedError(StoreError):
+    """The attempt was closed already (by its call, or as lost by recover)."""
+
+
+class DispositionError(StoreError):
+    """A disposition the campaign does not have, a second one for an attempt, or one missing data."""
+
+
+class NotDialableError(StoreError):
+    """The ledger refuses to open an attempt; ``reason`` is an ``eligibility.Reason`` value."""
+
+    def __init__(self, lead_id: int, reason: str) -> None:
+        super().__init__(f"lead {lead_id} may not be dialled: {reason}")
+        self.lead_id = lead_id
+        self.reason = reason
+
+
+def lead_row(row: Sequence[Any], reserved: bool = False) -> LeadRow:
+    """A ``LeadRow`` from the ``LEAD_COLUMNS`` of a row (its JSON data decoded)."""
+    lid, campaign, number, name, data, zone, country, status, attempts, next_at, last, seat, at, line = row[:14]
+    return LeadRow(lid, campaign, number, name, json.loads(data), zone, country, status, attempts, next_at,
+                   last, seat, at, line, reserved)
+
+
+def marks(items: Collection[Any]) -> str:
+    """One "?" placeholder per item, comma-separated."""
+    return ", ".join("?" * len(items))
+
+
+class DialerBase:
+    """The connection, one-transaction writes, and the campaigns' settings."""
+
+    def __init__(self, db: Store | aiosqlite.Connection, *, hold: float = ABANDON_HOLD) -> None:
+        self._db: aiosqlite.Connection = db._db if isinstance(db, Store) else db
+        self._hold = hold
+        self._campaigns: dict[str, Campaign] = {}
+
+    async def _atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one transaction on the connection's own thread; roll back on error."""
+        db = self._db
+
+        def run() -> T:
+            conn: sqlite3.Connection = db._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return cast(T, await cast(Any, db)._execute(run))
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only ``work`` on the connection's own thread (several queries, one call)."""
+        db = self._db
+        return cast(T, await cast(Any, db)._execute(lambda: work(db._conn)))
+
+    async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, params))
+
+    # -- campaigns ---------------------------------------------------------------------------
+
+    async def sync_campaigns(self, campaigns: Sequence[Campaign], now: float) -> None:
+        """Write the loaded campaign files; a file campaign no longer loaded becomes inactive."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            for c in campaigns:
+                conn.execute(
+                    "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'file', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                    " name = excluded.name, config = excluded.config, active = excluded.active,"
+                    " updated_at = excluded.updated_at WHERE campaigns.config != excluded.config"
+                    " OR campaigns.name != excluded.name OR campaigns.active != excluded.active",
+                    (c.id, c.name, c.model_dump_json(), int(c.active), now, now),
+                )
+            ids = [c.id for c in campaigns]
+            conn.execute(
+                f"UPDATE campaigns SET active = 0, updated_at = ? WHERE source = 'file' AND active = 1"
+                f" AND id NOT IN ({marks(ids)})",
+                (now, *ids),
+            )
+
+        await self._atomic(work)
+        self._campaigns.update((c.id, c) for c in campaigns)
+
+    async def campaigns(self) -> list[CampaignRow]:
+        """Every stored campaign, by id."""
+        rows = await self._rows(
+            "SELECT id, name, source, active, created_at, updated_at FROM campaigns ORDER BY id"
+        )
+        return [CampaignRow(i, n, s, bool(a), c, u) for i, n, s, a, c, u in rows]
+
+    async def campaign(self, campaign_id: str) -> Campaign:
+        """The campaign's settings as last synced."""
+        if campaign_id not in self._campaigns:
+            rows = await self._rows("SELECT config FROM campaigns WHERE id = ?", (campaign_id,))
+            if not rows:
+                raise UnknownCampaignError(f"no campaign {campaign_id!r}")
+            self._campaigns[campaign_id] = Campaign.model_validate_json(rows[0][0])
+        return self._campaigns[campaign_id]
+
+    async def _policy(self, campaign_id: str) -> tuple[int, dict[str, float]]:
+        """(max_attempts, retry delays); a campaign gone from the table gets the defaults."""
+        try:
+            c = await self.campaign(campaign_id)
+        except UnknownCampaignError:
+            return 3, RetryConfig().delays()
+        return c.max_attempts, c.retry.delays()

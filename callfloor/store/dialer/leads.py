@@ -1,0 +1,132 @@
+"""Leads: CSV imports in one transaction, counts, zones, and the due leads in dialling order."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from callfloor.store.dialer.core import DUE_LEADS, LEAD_COLUMNS, DialerBase, lead_row
+from dialer.leads import ImportReport
+from dialer.records import ImportResult, LeadRow
+
+__all__ = ["LeadsMixin"]
+
+
+class LeadsMixin(DialerBase):
+    """Lead rows of ``DialerStore``."""
+
+    async def import_leads(
+        self, campaign_id: str, report: ImportReport, now: float, *, strict: bool = False
+    ) -> ImportResult:
+        """Write a parsed CSV in one transaction; with ``strict``, any bad row refuses it all.
+
+        A number already in the campaign is left as it is (its attempts and state count).
+        """
+        if strict and report.errors:
+            return ImportResult(0, refused=True)
+        await self.campaign(campaign_id)
+
+        def work(conn: sqlite3.Connection) -> ImportResult:
+            known = _known(conn, campaign_id, report)
+            new = [lead for lead in report.leads if lead.number not in known]
+            conn.executemany(
+                "INSERT INTO leads (campaign_id, number, name, data, time_zone, country, status,"
+                " imported_at, import_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(campaign_id, lead.number, lead.name, json.dumps(lead.data, ensure_ascii=False), lead.time_zone,
+                  lead.country, "new" if lead.time_zone else "held", now, lead.line) for lead in new],
+            )
+            return _result(conn, campaign_id, report, known)
+
+        return await self._atomic(work)
+
+    async def preview_import(self, campaign_id: str, report: ImportReport) -> ImportResult:
+        """What ``import_leads`` would write, without writing (the CLI's --dry-run)."""
+        await self.campaign(campaign_id)
+
+        def work(conn: sqlite3.Connection) -> ImportResult:
+            return _result(conn, campaign_id, report, _known(conn, campaign_id, report))
+
+        return await self._read(work)
+
+    async def lead(self, lead_id: int) -> LeadRow | None:
+        """The lead with this id, if any."""
+        rows = await self._rows(f"SELECT {LEAD_COLUMNS} FROM leads WHERE id = ?", (lead_id,))
+        return lead_row(rows[0]) if rows else None
+
+    async def lead_by_number(self, campaign_id: str, number: str) -> LeadRow | None:
+        """The campaign's lead with this E.164 number, if any."""
+        rows = await self._rows(
+            f"SELECT {LEAD_COLUMNS} FROM leads WHERE campaign_id = ? AND number = ?", (campaign_id, number)
+        )
+        return lead_row(rows[0]) if rows else None
+
+    async def lead_counts(self, campaign_id: str) -> dict[str, int]:
+        """Leads of the campaign by status."""
+        rows = await self._rows(
+            "SELECT status, count(*) FROM leads WHERE campaign_id = ? GROUP BY status", (campaign_id,)
+        )
+        return {status: int(n) for status, n in rows}
+
+    async def lead_zones(self, campaign_id: str) -> list[tuple[str, str]]:
+        """The distinct (time zone, country) of the campaign's leads still to dial."""
+        rows = await self._rows(
+            "SELECT DISTINCT time_zone, coalesce(country, '') FROM leads WHERE campaign_id = ?"
+            " AND time_zone IS NOT NULL AND status IN ('new', 'retry', 'callback') ORDER BY 1, 2",
+            (campaign_id,),
+        )
+        return [(z, c) for z, c in rows]
+
+    async def next_leads(
+        self,
+        campaign_id: str,
+        n: int,
+        now: float,
+        open_zones: Iterable[tuple[str, str]],
+        *,
+        ready_seats: Collection[str] = (),
+        reserved: bool = True,
+    ) -> list[LeadRow]:
+        """Up to ``n`` leads to dial now: callbacks due, then retries due, then new leads.
+
+        Only leads in ``open_zones`` (see ``dialer.windows.open_zones``), not on a DNC list,
+        with no attempt open, under max attempts (callbacks exempt), whose callback seat (if
+        any) is in ``ready_seats``. ``LeadRow.reserved_seat`` marks the 72 h rule; with
+        ``reserved=False`` such leads are left out (so they take no place in the ``n``).
+        """
+        max_attempts, _ = await self._policy(campaign_id)
+        params: dict[str, Any] = {
+            "campaign": campaign_id, "now": now, "since": now - self._hold,
+            "zones": json.dumps(sorted(set(open_zones))), "seats": json.dumps(sorted(ready_seats)),
+            "max_attempts": max_attempts, "reserved": int(reserved),
+        }
+        out: list[LeadRow] = []
+        for status in ("callback", "retry", "new"):
+            if len(out) >= n:
+                break
+            rows = await self._rows(DUE_LEADS, {**params, "status": status, "limit": n - len(out)})
+            out += [lead_row(r, bool(r[14])) for r in rows]
+        return out
+
+
+def _known(conn: sqlite3.Connection, campaign_id: str, report: ImportReport) -> set[str]:
+    """The report's numbers that are leads of the campaign already."""
+    numbers = json.dumps([lead.number for lead in report.leads])
+    rows = conn.execute(
+        "SELECT number FROM leads WHERE campaign_id = ? AND number IN (SELECT value FROM json_each(?))",
+        (campaign_id, numbers),
+    )
+    return {number for (number,) in rows}
+
+
+def _result(conn: sqlite3.Connection, campaign_id: str, report: ImportReport, known: set[str]) -> ImportResult:
+    """What an import of ``report`` writes, the numbers in ``known`` being there already."""
+    new = [lead for lead in report.leads if lead.number not in known]
+    listed = conn.execute(
+        "SELECT count(DISTINCT number) FROM dnc WHERE campaign_id IN ('', ?) AND number IN"
+        " (SELECT value FROM json_each(?))", (campaign_id, json.dumps([lead.number for lead in new])),
+    ).fetchone()[0]
+    existing = tuple((lead.line, lead.number) for lead in report.leads if lead.number in known)
+    held = sum(1 for lead in new if lead.time_zone is None)
+    return ImportResult(len(new), existing, int(listed), False, held)
