@@ -36,7 +36,11 @@ from typing import Any
 import numpy as np
 import soundfile
 
-from dialer.amd import HUMAN, MACHINE, UNKNOWN, AmdDetector, AmdThresholds
+# bench/dialer.py is a sibling: with this directory first on the path, ``import dialer`` would
+# find that script instead of the package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from dialer.amd import HUMAN, MACHINE, UNKNOWN, AmdDetector, AmdThresholds  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "amd"
 CHUNK = 160

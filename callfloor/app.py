@@ -16,19 +16,27 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from callfloor.bus.mqtt import EventBus, open_bus
+from callfloor.dialer_runtime import DialerRuntime
 from callfloor.executor import FloorExecutor
 from callfloor.floorwiring import build_switchboard
 from callfloor.settings import Settings
 from callfloor.store import Store
+from callfloor.store.dialer import DialerStore
 from callfloor.switchboard import Switchboard
+from dialer.abandon import AbandonTracker
+from dialer.amd import AmdDetector, AmdThresholds
+from dialer.amd_cue import MessageCue
+from dialer.campaign import Campaign, load_campaigns
+from dialer.leads import LeadFileError, parse_leads
 from recordings.wav import RepairStatus, repair_wav
 from telephony.calls.engine import CallEngine
 from telephony.calls.policy import EnginePolicy, TrunkPolicy
+from telephony.net.analysis import AudioClassifier
 from telephony.net.relay import MediaRelay
 from telephony.net.server import SipServer
 from telephony.sip.transport import Transport
@@ -51,6 +59,7 @@ class Running:
     sip_address: tuple[str, int]
     http_address: tuple[str, int] | None
     switchboard: Switchboard | None = None
+    dialer: DialerRuntime | None = None
 
     @property
     def engine(self) -> CallEngine:
@@ -129,13 +138,15 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         host, port = settings.sip.listen_host, settings.sip.listen_port
         if port == 0:
             port = _free_port(host)
+        campaigns = load_campaigns_for(settings)
         engine = CallEngine(policy_from_settings(settings, port))
-        floor = build_switchboard(settings, engine, time.time())
+        floor = build_switchboard(settings, engine, time.time(), campaigns)
         board, prompts = floor if floor is not None else (None, None)
         engine.director = board
         relay = MediaRelay(settings.rtp.host, media_timeout=settings.sip.media_timeout,
                            recordings_dir=storage.recordings_dir, on_event=lambda e: None,
-                           prompts=prompts.pcm if prompts is not None else None)
+                           prompts=prompts.pcm if prompts is not None else None,
+                           classifier_factory=amd_factory(settings) if campaigns else None)
         await relay.start()
         stack.push_async_callback(relay.close_all)
         executor = FloorExecutor(relay, store, bus)
@@ -146,13 +157,81 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         address = await server.start(host, port)
         stack.push_async_callback(server.close)
         stack.push_async_callback(server.drain)
+        dialer = None
+        if campaigns and board is not None:
+            dialer = await start_dialer(settings, campaigns, store, server, board, executor)
+            stack.push_async_callback(dialer.close)  # before the drain: no new dials
         http_address = None
         if http:
             from callfloor.web.server import serve_http
 
-            http_address = await stack.enter_async_context(serve_http(settings, store, server, board))
+            http_address = await stack.enter_async_context(
+                serve_http(settings, store, server, board, dialer))
         log.info("callfloor listening for SIP on %s:%s (UDP+TCP)", *address)
-        yield Running(settings, server, relay, store, bus, executor, address, http_address, board)
+        yield Running(settings, server, relay, store, bus, executor, address, http_address, board,
+                      dialer)
+
+
+def load_campaigns_for(settings: Settings) -> list[Campaign]:
+    """The campaigns of ``[dialer] campaigns`` (none when unset); ``CampaignError`` names the
+    file and key of a bad one."""
+    folder = settings.dialer.campaigns
+    if folder is None:
+        return []
+    return load_campaigns(folder, seats=[s.id for s in settings.seats],
+                          teams=[t.id for t in settings.teams])
+
+
+def amd_factory(settings: Settings) -> Callable[[str], AudioClassifier]:
+    """A fresh classifier per analysis: "amd" tells a person from a machine, "cue" waits for
+    the end of a machine's greeting (its beep, or silence) so a message starts after it."""
+    thresholds = AmdThresholds(max_time=settings.dialer.amd_max_seconds)
+
+    def build(token: str) -> AudioClassifier:
+        return MessageCue(thresholds) if token == "cue" else AmdDetector(thresholds)
+
+    return build
+
+
+async def start_dialer(settings: Settings, campaigns: list[Campaign], store: Store,
+                       server: SipServer, board: Switchboard, executor: FloorExecutor) -> DialerRuntime:
+    """Sync the campaigns, import their lead files, close what the last stop left open in the
+    ledger, rebuild each campaign's abandonment from it, and start pacing."""
+    now = time.time()
+    ledger = DialerStore(store, hold=settings.dialer.abandon_hold_hours * 3600.0)
+    await ledger.sync_campaigns(campaigns, now)
+    for campaign in campaigns:
+        if campaign.leads is not None:
+            await import_lead_file(ledger, campaign, settings, now)
+    lost = await ledger.recover(now)
+    if lost:
+        log.warning("dialer: %d attempts were cut by the last stop; closed as lost, not redialled", len(lost))
+    trackers = {
+        c.id: AbandonTracker.from_ledger(await ledger.abandonment_ledger(c.id, now - 30 * 86400.0),
+                                         now=now, target=c.target_abandon, formula=c.abandon_formula)
+        for c in campaigns
+    }
+    runtime = DialerRuntime(campaigns, ledger, server, board, executor, trackers=trackers,
+                            default_region=settings.dialer.default_region,
+                            amd_seconds=settings.dialer.amd_max_seconds)
+    runtime.start()
+    return runtime
+
+
+async def import_lead_file(ledger: DialerStore, campaign: Campaign, settings: Settings, now: float) -> None:
+    """Import a campaign's lead CSV (numbers already there are left as they are)."""
+    assert campaign.leads is not None
+    try:
+        data = campaign.leads.read_bytes()
+        report = parse_leads(data, region=campaign.default_region or settings.dialer.default_region,
+                             now=now, countries=campaign.countries)
+    except (OSError, LeadFileError) as exc:
+        log.error("campaign %s: lead file %s not imported: %s", campaign.id, campaign.leads, exc)
+        return
+    result = await ledger.import_leads(campaign.id, report, now, strict=settings.dialer.strict_import)
+    for error in report.errors:
+        log.warning("campaign %s: %s line %d: %s", campaign.id, campaign.leads, error.line, error.reason)
+    log.info("campaign %s: leads from %s: %s", campaign.id, campaign.leads, result)
 
 
 def _free_port(host: str) -> int:

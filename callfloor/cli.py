@@ -3,6 +3,8 @@
     callfloor run --config config/callfloor.toml   the service
     callfloor demo                                 the service plus simulated seats and carrier
     callfloor check-config FILE                    validate a configuration and exit
+    callfloor campaign list|import|dnc ...         campaigns, lead imports, do-not-call lists
+    callfloor report outbound --day D|--month M    outbound report per seat or team
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from callfloor import campaigncli, reportcli
 from callfloor.settings import ConfigError, describe_env, load_settings
+from dialer.campaign import CampaignError
 from ivr.loader import FlowError
 
 __all__ = ["main"]
@@ -54,12 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--http-port", type=int, default=8080, help="callfloor's HTTP port (default 8080)")
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("config", type=Path)
+    campaigncli.add_parser(sub)
+    reportcli.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
+    if args.command == "campaign":
+        return campaigncli.run(args)
+    if args.command == "report":
+        return reportcli.run(args)
     try:
         if args.command == "run":
             from callfloor.app import run
@@ -73,8 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 flows = len(load_flows(settings.ivr.flows, queues=[q.name for q in settings.queues],
                                        seats=[s.id for s in settings.seats]).flows)
+            campaigns = 0
+            if settings.dialer.campaigns is not None:
+                from callfloor.app import load_campaigns_for
+
+                campaigns = len(load_campaigns_for(settings))
             print(f"{args.config}: ok ({len(settings.seats)} seats, {len(settings.queues)} queues, "
-                  f"{flows} flows, trunk: {'yes' if settings.trunk else 'no'}, "
+                  f"{flows} flows, {campaigns} campaigns, trunk: {'yes' if settings.trunk else 'no'}, "
                   f"{len(settings.routes)} routes)")
         elif args.command == "demo":
             from callfloor.demo import run_demo
@@ -82,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(seats=args.seats, calls_per_minute=args.calls_per_minute,
                      duration=args.duration, data_dir=args.data_dir, sip_port=args.sip_port,
                      http_port=args.http_port)
-    except (ConfigError, FlowError) as err:
+    except (ConfigError, FlowError, CampaignError) as err:
         print(f"callfloor: configuration refused:\n{err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,20 +7,31 @@ is in one place and testable without starting anything.
 from __future__ import annotations
 
 import csv
+import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from callfloor.settings import Settings
 from callfloor.switchboard import Switchboard
+from dialer.campaign import Campaign
 from floor.acd import Acd
 from floor.features import FeatureCodes
-from floor.model import OverflowTarget, QueueConfig, SeatConfig, Strategy, Tier
+from floor.model import OverflowKind, OverflowTarget, QueueConfig, SeatConfig, Strategy, Tier
 from ivr.context import digits_only
 from ivr.loader import FlowSet, load_flows
 from ivr.prompts import PromptLibrary
 from telephony.calls.engine import CallEngine
 
-__all__ = ["CsvCustomers", "build_switchboard", "local_day", "queue_configs", "seat_configs"]
+log = logging.getLogger("callfloor.floor")
+
+__all__ = ["CsvCustomers", "build_switchboard", "campaign_queue", "campaign_queues", "local_day",
+           "queue_configs", "seat_configs"]
+
+
+def campaign_queue(campaign_id: str) -> str:
+    """The ACD queue that hands a campaign's answered calls to its seats."""
+    return f"campaign-{campaign_id}"
 
 
 def local_day(now: float) -> int:
@@ -62,25 +73,53 @@ def queue_configs(settings: Settings) -> list[QueueConfig]:
     ]
 
 
-def seat_configs(settings: Settings) -> list[SeatConfig]:
-    """The ACD's seats."""
+def campaign_queues(campaigns: Sequence[Campaign]) -> list[QueueConfig]:
+    """One ACD queue per campaign: an answered call waits at most the grace time for a seat,
+    then overflows (the dialer plays the abandon message); a seat that lets it ring that long
+    is paused, as it would keep the next customer waiting too."""
     return [
-        SeatConfig(id=s.id, name=s.name or "", team=s.team, tier=Tier(s.tier), skills=dict(s.skills),
-                   queues=tuple(s.queues), penalties=dict(s.penalties))
-        for s in settings.seats
+        QueueConfig(
+            name=campaign_queue(c.id), strategy=Strategy.LONGEST_IDLE, ring_timeout=c.grace,
+            wrap_up=c.wrap_up, max_wait=c.grace,
+            overflow=OverflowTarget(OverflowKind.FLOW, "abandon"), overflow_when_no_seats=True,
+            service_level_threshold=c.grace, announce_every=None, retry_after=c.grace,
+        )
+        for c in campaigns
     ]
 
 
-def build_switchboard(settings: Settings, engine: CallEngine, now: float) -> tuple[Switchboard, PromptLibrary] | None:
-    """The switchboard for these settings (None without flows: calls follow [routes] only).
+def seat_configs(settings: Settings, campaigns: Sequence[Campaign] = ()) -> list[SeatConfig]:
+    """The ACD's seats, each a member of its queues and of the campaigns it is assigned to."""
+    out = []
+    for s in settings.seats:
+        joined = tuple(campaign_queue(c.id) for c in campaigns if s.id in c.seats or (s.team and s.team in c.teams))
+        out.append(SeatConfig(id=s.id, name=s.name or "", team=s.team, tier=Tier(s.tier),
+                              skills=dict(s.skills), queues=(*s.queues, *joined),
+                              penalties=dict(s.penalties)))
+    return out
+
+
+def build_switchboard(settings: Settings, engine: CallEngine, now: float,
+                      campaigns: Sequence[Campaign] = ()) -> tuple[Switchboard, PromptLibrary] | None:
+    """The switchboard for these settings (None without flows or campaigns: calls follow
+    [routes] only). The prompts are the flows' and the dialer's (``[dialer] prompts``).
 
     Raises ``ivr.loader.FlowError`` naming the file and key of a bad flow.
     """
-    if settings.ivr.flows is None:
+    if settings.ivr.flows is None and not campaigns:
         return None
-    flows: FlowSet = load_flows(settings.ivr.flows, queues=[q.name for q in settings.queues],
-                                seats=[s.id for s in settings.seats])
-    acd = Acd(queue_configs(settings), seat_configs(settings), now=now, day_of=local_day)
+    flows: FlowSet | None = None
+    prompts = PromptLibrary()
+    if settings.ivr.flows is not None:
+        flows = load_flows(settings.ivr.flows, queues=[q.name for q in settings.queues],
+                           seats=[s.id for s in settings.seats])
+        prompts = flows.prompts
+    if campaigns and settings.dialer.prompts is not None:
+        # A name the flows already have keeps the flows' file (reported, not fatal).
+        for problem in prompts.add_directory(settings.dialer.prompts):
+            log.warning("dialer prompts: %s", problem)
+    queues = [*queue_configs(settings), *campaign_queues(campaigns)]
+    acd = Acd(queues, seat_configs(settings, campaigns), now=now, day_of=local_day)
     features = settings.features
     customers = CsvCustomers(settings.ivr.customers) if settings.ivr.customers else None
     board = Switchboard(
@@ -89,4 +128,4 @@ def build_switchboard(settings: Settings, engine: CallEngine, now: float) -> tup
         queue_moh={q.name: q.moh for q in settings.queues if q.moh}, default_moh=settings.ivr.moh,
         customers=customers,
     )
-    return board, flows.prompts
+    return board, prompts

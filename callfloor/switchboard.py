@@ -81,6 +81,7 @@ class Caller:
     moh: str = "hold"
     mailbox: str | None = None
     on_end: Callable[[float], None] | None = None  # a feature code's presence change, due at the end
+    on_overflow: Callable[[float], None] | None = None  # an outbound call the queue gave up on
     variables: dict[str, str] = field(default_factory=dict)
 
 
@@ -155,6 +156,19 @@ class Switchboard:
                      reason: str | None = None, by: str = "api") -> None:
         """Presence from the HTTP API (a team lead or the seat's own page)."""
         self._run(self.acd.set_presence(seat, action, now, reason=reason, by=by), now)
+
+    def adopt(self, call: CallControl, queue: str, now: float, *, info: Mapping[str, str],
+              on_overflow: Callable[[float], None]) -> None:
+        """Queue a call placed by the dialer (answered by a live person) for a seat of ``queue``.
+
+        The call's observer stays with the dialer, which forwards the seat events here; when the
+        queue gives up (its ``max_wait``: the campaign's grace) ``on_overflow`` decides what the
+        customer hears. No music: the customer just said hello and is connected in seconds.
+        """
+        caller = self.calls[call.uuid] = Caller(call, mode=Mode.QUEUE, queue=queue,
+                                                on_overflow=on_overflow)
+        caller.variables.update(info)
+        self._run(self.acd.caller_joined(call.uuid, queue, now, info=dict(info)), now)
 
     # -- the calls' observer ----------------------------------------------------------------------
     def digit(self, call: CallControl, digit: str, source: str, now: float) -> None:
@@ -362,6 +376,10 @@ class Switchboard:
         self._run(self.acd.caller_joined(call.uuid, queue, now, priority=priority, skills=skills,
                                          info=info), now)
 
+    def run(self, commands: Sequence[AcdCommand], now: float) -> None:
+        """Carry out commands of the ACD called from outside (the dialer lending a seat)."""
+        self._run(commands, now)
+
     def _run(self, commands: Sequence[AcdCommand], now: float) -> None:
         """Carry out the ACD's commands (they may cause more), then re-arm its timer."""
         pending = list(commands)
@@ -416,6 +434,11 @@ class Switchboard:
         queue's target applies: another queue (the ACD moved the caller), a flow, a mailbox."""
         caller = self.calls.get(call)
         if caller is None:
+            return
+        if caller.on_overflow is not None:
+            self.calls.pop(call, None)
+            caller.mode, caller.queue = Mode.DONE, None
+            caller.on_overflow(now)
             return
         if kind is OverflowKind.QUEUE:
             caller.queue = name

@@ -107,6 +107,7 @@ class AbandonBudget:
     live_24h: float  # the denominator over 24 h (live answers, by the formula)
     abandoned_24h: float  # the numerator over 24 h
     predictive_allowed: bool  # both rates under the target
+    false_positive_24h: float = 0.0  # the part of rate_24h that is the AMD allowance (UK)
 
     @property
     def slack_24h(self) -> float:
@@ -199,7 +200,8 @@ class AbandonTracker:
         live = day.live(self.formula, self.amd_allowance)
         abandoned = live - day.connected
         allowed = rate_24h < self.target and rate_30d < self.target
-        return AbandonBudget(self.target, rate_24h, rate_30d, live, abandoned, allowed)
+        extra = (abandoned - day.abandoned) / live if live > 0 else 0.0
+        return AbandonBudget(self.target, rate_24h, rate_30d, live, abandoned, allowed, extra)
 
 
 _SLOTS = {CallKind.CONNECTED: 1, CallKind.ABANDONED: 2, CallKind.MACHINE: 3}

@@ -48,6 +48,12 @@ TEXTS: dict[str, str] = {
     "vip_only": "The VIP line is reserved for our VIP customers.",
     "vip_welcome": "Welcome back. We are connecting you to your VIP team.",
     "connecting": "Please hold while we connect you.",
+    # The dialer: what a customer hears when no seat is free within two seconds of the answer
+    # (followed by the call-back number in digits), and the message left on a machine.
+    "abandon": "Hello, this is callfloor calling. Sorry, all our agents are busy. "
+               "We will not call you again today. To reach us, please call",
+    "machine_message": "Hello, this is callfloor calling about your account. "
+                       "Please call us back at your convenience. Thank you, goodbye.",
     "unavailable": "Sorry, the operator is not available.",
     "queue_position": "You are caller number",
     "queue_wait": "Your expected wait is",

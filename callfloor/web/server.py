@@ -1,7 +1,8 @@
 """The HTTP API in the service's own event loop (Starlette on uvicorn).
 
-For now: health, registered seats, live calls, call records and recording download. The monitor
-and QA pages build on this app later.
+Health, registered seats, live calls, call records and recording download, queues and seat
+presence, the dialer's campaigns, leads, do-not-call list and the seats' screen pop
+(``callfloor/web/dialer.py``), and the outbound reports (``callfloor/web/reports.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
+from callfloor.dialer_runtime import DialerRuntime
 from callfloor.settings import Settings
 from callfloor.store import Store
 from callfloor.switchboard import Switchboard
+from callfloor.web.dialer import dialer_routes
+from callfloor.web.reports import report_routes
 from floor.snapshot import FloorSnapshot, QueueView, SeatView
 from floor.states import PresenceAction
 from telephony.net.server import SipServer
@@ -30,7 +34,7 @@ __all__ = ["build_app", "serve_http"]
 
 
 def build_app(settings: Settings, store: Store, sip: SipServer,
-              switchboard: Switchboard | None = None) -> Starlette:
+              switchboard: Switchboard | None = None, dialer: DialerRuntime | None = None) -> Starlette:
     """The Starlette application."""
     recordings = settings.storage.recordings_dir.resolve()
 
@@ -111,6 +115,8 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
         Route("/health", health), Route("/api/seats", seats), Route("/api/calls", calls),
         Route("/api/calls/live", live), Route("/api/calls/{uuid}/recording.wav", recording),
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
+        *report_routes(settings, store.path, clock=sip.clock),
+        *(dialer_routes(dialer, sip.clock) if dialer is not None else ()),
     ])
 
 
@@ -149,9 +155,10 @@ class _EmbeddedServer(uvicorn.Server):
 
 @contextlib.asynccontextmanager
 async def serve_http(settings: Settings, store: Store, sip: SipServer,
-                     switchboard: Switchboard | None = None) -> AsyncIterator[tuple[str, int]]:
+                     switchboard: Switchboard | None = None,
+                     dialer: DialerRuntime | None = None) -> AsyncIterator[tuple[str, int]]:
     """Serve the HTTP API until the context exits; yields the bound address."""
-    config = uvicorn.Config(build_app(settings, store, sip, switchboard), host=settings.http.host,
+    config = uvicorn.Config(build_app(settings, store, sip, switchboard, dialer), host=settings.http.host,
                             port=settings.http.port, log_level="warning", lifespan="off",
                             access_log=False)
     server = _EmbeddedServer(config)

@@ -86,6 +86,9 @@ class DialObserver(CallObserver, Protocol):
     def dial_failed(self, call: DialControl, status: int, reason: str, now: float) -> None: ...
     def audio_classified(self, call: DialControl, token: str, verdict: str,
                          detail: dict[str, float], now: float) -> None: ...
+    def call_ended(self, call: DialControl, reason: str, by: str | None, now: float) -> None:
+        """An answered call is over (``by``: "customer", "seat", "callfloor" or None)."""
+        ...
 
 
 class Director(Protocol):

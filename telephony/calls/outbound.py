@@ -182,6 +182,18 @@ class OriginatedCall(HostedCall):
         else:
             super().hangup(now, reason)
 
+    def _end(self, event: CallInput, reason: str, now: float, *, status: int | None,
+             by: str | None) -> None:
+        """Every end of an answered call reaches the dialer once, whichever side or path ended it
+        (the seat's BYE, callfloor's hangup after a message, a drain); a dial that never got
+        an answer is reported by ``dial_failed`` instead."""
+        over = self.state in _OVER
+        # Once the customer answered, the row ends with that 200, bridged to a seat or not.
+        answered = self.customer_answered_at is not None
+        super()._end(event, reason, now, status=200 if answered else status, by=by)
+        if not over and answered:
+            self.dialer.call_ended(self, reason, by, now)
+
     # -- leg reports ----------------------------------------------------------------------------
     def leg_progress(self, leg: UacLeg, status: int, now: float) -> None:
         """180/183 from the customer's side is progress, early media or not."""
@@ -226,12 +238,6 @@ class OriginatedCall(HostedCall):
         if leg is self.customer and self.observer is not None and self.state not in _OVER:
             self.observer.caller_gone(self, "hangup", now)
         super().leg_hungup(leg, now)
-
-    def _end(self, event: CallInput, reason: str, now: float, *, status: int | None,
-             by: str | None) -> None:
-        # Once the customer answered, the row ends with that 200, bridged to a seat or not.
-        answered = self.customer_answered_at is not None
-        super()._end(event, reason, now, status=200 if answered else status, by=by)
 
     def _steers_relay(self, leg: Leg) -> bool:
         if leg is self.customer:

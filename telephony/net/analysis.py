@@ -38,7 +38,9 @@ class AudioClassifier(Protocol):
         ...
 
 
-ClassifierFactory = Callable[[], AudioClassifier]
+# Builds a classifier for one analysis; the token names what to listen for (the dialer asks
+# for "amd": person or machine, and "cue": when a machine's greeting is over).
+ClassifierFactory = Callable[[str], AudioClassifier]
 
 
 class Analysis:

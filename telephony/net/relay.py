@@ -232,7 +232,7 @@ class MediaRelay:
         if self.classifier_factory is None:
             return None
         try:
-            return Analysis(token, self.classifier_factory(), max_seconds)
+            return Analysis(token, self.classifier_factory(token), max_seconds)
         except Exception:  # plug-in code: a failing factory costs this verdict, not the relay
             log.exception("call %s: cannot build an audio classifier", call)
             return None

@@ -53,6 +53,7 @@ class LiveDialer:
     seat: str | None = None
     amd: float | None = None
     heard: list[tuple[object, ...]] = field(default_factory=list)
+    ended: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, by) of call_ended
     times: dict[str, float] = field(default_factory=dict)
 
     def dial_progress(self, call: DialControl, status: int, now: float) -> None:
@@ -66,6 +67,9 @@ class LiveDialer:
         if self.seat is not None:
             assert call.ring_seat(self.seat, now, auto_answer=True,
                                   headers=[("X-Callfloor-Lead", "42")])
+
+    def call_ended(self, call: DialControl, reason: str, by: str | None, now: float) -> None:
+        self.ended.append((reason, by))
 
     def dial_failed(self, call: DialControl, status: int, reason: str, now: float) -> None:
         self.heard.append(("failed", status, reason))

@@ -28,7 +28,8 @@ class EnergyClassifier:
     """A tiny real classifier: "machine" after more than 2 s of loud audio (a recorded
     greeting); at the end, "human" if anybody spoke at all, else "silence"."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str = "amd") -> None:
+        self.token = token  # what the analysis listens for; this one knows one thing only
         self.voiced = 0
         self.detail: dict[str, float] = {"voiced_s": 0.0}
 

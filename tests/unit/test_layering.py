@@ -23,8 +23,10 @@ ALLOWED = {
     "recordings": {"recordings"},
     "floor": {"floor"},
     "ivr": {"ivr", "telephony.rtp"},
+    "dialer": {"dialer", "ivr"},  # calling windows share the IVR's hours parser
 }
-PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor", "ivr")
+PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor", "ivr",
+        "dialer")
 # Build-time scripts that run external programs are not part of the cores they sit in.
 TOOLS = {"ivr.prompts_build"}
 PROJECT = ("telephony", "recordings", "callfloor", "ivr", "dialer", "floor", "qa")

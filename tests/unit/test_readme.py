@@ -33,3 +33,15 @@ def test_the_readme_flow_and_queues_load(tmp_path: Path) -> None:
                         seats=[s.id for s in settings.seats])
     flow_obj = loaded.for_number("+15550150")
     assert flow_obj is not None and flow_obj.start == "welcome"
+
+
+def test_the_readme_campaign_loads(tmp_path: Path) -> None:
+    from dialer.campaign import load_campaign
+
+    (block,) = [b for b in _toml_blocks() if b.startswith("# config/campaigns/")]
+    path = tmp_path / "renewals.toml"
+    path.write_text(block)
+    (tmp_path / "renewals.csv").write_text("number,name,plan\n+12125550111,Avery,gold\n")
+    campaign = load_campaign(path)
+    assert (campaign.id, campaign.mode, campaign.amd.action) == ("renewals", "predictive", "message")
+    assert campaign.disposition("renewed") is not None

@@ -37,6 +37,7 @@ class ScriptDialer:
     keep_after_seat: bool = False
     on_answer: Callable[[DialControl, float], None] | None = None
     heard: list[tuple[object, ...]] = field(default_factory=list)
+    ended: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, by) of call_ended
 
     def dial_progress(self, call: DialControl, status: int, now: float) -> None:
         self.heard.append(("progress", status))
@@ -45,6 +46,9 @@ class ScriptDialer:
         self.heard.append(("answered",))
         if self.on_answer is not None:
             self.on_answer(call, now)
+
+    def call_ended(self, call: DialControl, reason: str, by: str | None, now: float) -> None:
+        self.ended.append((reason, by))
 
     def dial_failed(self, call: DialControl, status: int, reason: str, now: float) -> None:
         self.heard.append(("failed", status, reason))

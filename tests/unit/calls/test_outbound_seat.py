@@ -121,6 +121,7 @@ def test_the_customers_bye_ends_both_legs() -> None:
     bye = phone.expect("BYE")                                   # << BYE to the seat
     phone.reply(bye, 200)
     assert dialer.heard[-1] == ("gone", "hangup")
+    assert dialer.ended == [("hangup", "customer")]             # the dialer closes its attempt
     _, ended, _ = floor.expect_commands("CloseMedia", "WriteCallEnded hangup", "Publish call.ended")
     assert ended == WriteCallEnded(UUID, floor.now, "hangup", sip_status=200, hangup_by="customer")
     assert floor.engine.calls == {} and floor.engine.busy_seats == {}
@@ -136,6 +137,7 @@ def test_the_seats_bye_ends_the_call_unless_the_dialer_keeps_the_customer() -> N
     bye = floor.carrier.expect("BYE")                           # << BYE to the customer
     floor.carrier.reply(bye, 200)
     assert dialer.heard[-1] == ("seat left", "1001")
+    assert dialer.ended == [("hangup", "seat")]                 # once, whoever ended it
     ended = [c for c in floor.take_commands() if isinstance(c, WriteCallEnded)]
     assert [(e.reason, e.hangup_by, e.sip_status) for e in ended] == [("hangup", "seat", 200)]
     # A survey after the seat: the customer stays hosted and the recording goes on.

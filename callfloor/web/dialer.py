@@ -1,0 +1,189 @@
+"""The dialer's HTTP API: campaigns, lead import, do-not-call, and a seat's screen pop (JSON and
+a server-sent event stream), disposition and callback.
+
+    GET  /api/campaigns                       campaigns with their pacing and abandonment now
+    POST /api/campaigns/{id}/leads            a lead CSV as the body (?dry_run=1 to only check)
+    GET  /api/dnc?number=N                    the entries that block N
+    POST /api/dnc                             {"number", "campaign"?, "reason"}
+    DELETE /api/dnc?number=N[&campaign=C]
+    GET  /api/seats/{seat}/screen             the seat's current (or last) dialer call
+    GET  /api/seats/{seat}/events             the same, live: text/event-stream
+    POST /api/seats/{seat}/disposition        {"code", "note"?, "callback_at"?, "callback_to"?}
+    POST /api/seats/{seat}/preview            preview pacing: hold the seat, show it the next lead
+    POST /api/seats/{seat}/preview/dial       dial the previewed lead (the seat is rung on answer)
+    POST /api/seats/{seat}/preview/skip       pass on it; the seat is free again
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from callfloor.dialer_runtime import DialerRuntime
+from callfloor.store.dialer import DispositionError, UnknownCampaignError
+from dialer.leads import LeadFileError, parse_leads
+from dialer.numbers import NumberError, normalise
+
+__all__ = ["dialer_routes"]
+
+KEEPALIVE = 15.0  # seconds between SSE comments, so proxies keep the stream open
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float]) -> list[Route]:
+    """The routes, bound to the running dialer."""
+    store = runtime.store
+
+    async def campaigns(request: Request) -> JSONResponse:
+        return JSONResponse([runtime.stats(run, clock()) for run in runtime.runs.values()])
+
+    async def leads(request: Request) -> JSONResponse:
+        campaign_id = request.path_params["campaign"]
+        run = runtime.runs.get(campaign_id)
+        if run is None:
+            return _error(f"unknown campaign {campaign_id!r}", 404)
+        body = await request.body()
+        try:
+            report = parse_leads(body, region=runtime.region(run.campaign), now=clock(),
+                                 countries=run.campaign.countries)
+        except LeadFileError as exc:
+            return _error(str(exc))
+        try:
+            if request.query_params.get("dry_run") in ("1", "true", "yes"):
+                result = await store.preview_import(campaign_id, report)
+            else:
+                result = await store.import_leads(campaign_id, report, clock(),
+                                                  strict=request.query_params.get("strict") in ("1", "true"))
+        except UnknownCampaignError as exc:
+            return _error(str(exc), 404)
+        run.zones_at = -1e18  # new time zones may have come in
+        return JSONResponse(_plain(result))
+
+    async def dnc(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                number = normalise(str(body["number"]), None).e164
+                reason = str(body.get("reason") or "api")
+            except (ValueError, KeyError, TypeError, NumberError) as exc:
+                return _error(f'expected {{"number": "+E164", "campaign": ..., "reason": ...}}: {exc}')
+            added = await store.dnc_add(number, now=clock(), reason=reason, source="api",
+                                        campaign_id=body.get("campaign"), added_by=body.get("by"))
+            return JSONResponse({"number": number, "added": added})
+        try:
+            number = normalise(request.query_params.get("number", ""), None).e164
+        except NumberError as exc:
+            return _error(f"number: {exc}")
+        campaign = request.query_params.get("campaign")
+        if request.method == "DELETE":
+            return JSONResponse({"number": number, "removed": await store.dnc_remove(number, campaign_id=campaign)})
+        entries = await store.dnc_check(number, campaign_id=campaign)
+        return JSONResponse({"number": number, "blocked": bool(entries), "entries": [_plain(e) for e in entries]})
+
+    async def screen(request: Request) -> JSONResponse:
+        seat = request.path_params["seat"]
+        dial = runtime.seat_calls.get(seat)
+        if dial is None:
+            return _error("no dialer call for this seat yet", 404)
+        return JSONResponse({**runtime.screen(dial), "outcome": dial.outcome, "open": not dial.closed})
+
+    async def events(request: Request) -> StreamingResponse:
+        seat = request.path_params["seat"]
+        queue = runtime.subscribe(seat)
+
+        async def stream() -> AsyncIterator[str]:
+            try:
+                yield ": connected\n\n"
+                while True:
+                    try:
+                        event = await asyncio.wait_for(queue.get(), KEEPALIVE)
+                    except TimeoutError:
+                        yield ": keepalive\n\n"
+                        continue
+                    yield f"event: {event['event']}\ndata: {json.dumps(event)}\n\n"
+            finally:
+                runtime.unsubscribe(seat, queue)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    async def disposition(request: Request) -> JSONResponse:
+        seat = request.path_params["seat"]
+        try:
+            body = await request.json()
+            code = str(body["code"])
+            callback_at = _when(body.get("callback_at"))
+            callback_to = body.get("callback_to", "seat")
+            if callback_to not in ("seat", "campaign"):
+                raise ValueError("callback_to must be 'seat' or 'campaign'")
+        except (ValueError, KeyError, TypeError) as exc:
+            return _error(f'expected {{"code": ..., "note": ..., "callback_at": ISO 8601 or unix, '
+                          f'"callback_to": "seat"|"campaign"}}: {exc}')
+        try:
+            row = await runtime.dispose(seat, code, clock(), note=body.get("note"),
+                                        callback_at=callback_at, callback_to=callback_to)
+        except LookupError as exc:
+            return _error(str(exc), 404)
+        except DispositionError as exc:
+            return _error(str(exc), 409)
+        return JSONResponse(_plain(row))
+
+    async def preview(request: Request) -> JSONResponse:
+        seat, action = request.path_params["seat"], request.path_params.get("action", "")
+        try:
+            if action == "dial":
+                return JSONResponse(await runtime.preview_dial(seat, clock()))
+            if action == "skip":
+                runtime.preview_skip(seat)
+                return JSONResponse({"seat": seat, "skipped": True})
+            if action:
+                return _error(f"unknown preview action {action!r}: dial or skip", 404)
+            return JSONResponse(await runtime.preview(seat, clock()))
+        except LookupError as exc:
+            return _error(str(exc), 409)
+
+    return [
+        Route("/api/campaigns", campaigns),
+        Route("/api/seats/{seat}/preview", preview, methods=["POST"]),
+        Route("/api/seats/{seat}/preview/{action}", preview, methods=["POST"]),
+        Route("/api/campaigns/{campaign}/leads", leads, methods=["POST"]),
+        Route("/api/dnc", dnc, methods=["GET", "POST", "DELETE"]),
+        Route("/api/seats/{seat}/screen", screen),
+        Route("/api/seats/{seat}/events", events),
+        Route("/api/seats/{seat}/disposition", disposition, methods=["POST"]),
+    ]
+
+
+def _when(value: Any) -> float | None:
+    """A callback time: unix seconds or ISO 8601 with an offset."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("callback_at needs a UTC offset, e.g. 2026-11-26T10:00:00+08:00")
+    return moment.timestamp()
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass (or anything) as JSON-ready data."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
