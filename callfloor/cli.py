@@ -5,6 +5,7 @@
     callfloor check-config FILE                    validate a configuration and exit
     callfloor campaign list|import|dnc ...         campaigns, lead imports, do-not-call lists
     callfloor report outbound --day D|--month M    outbound report per seat or team
+    callfloor simulate dialer --scenario FILE      the pacing dialer in simulated time
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from callfloor import campaigncli, reportcli
+from callfloor import campaigncli, reportcli, simulate
 from callfloor.settings import ConfigError, describe_env, load_settings
 from dialer.campaign import CampaignError
 from ivr.loader import FlowError
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("config", type=Path)
     campaigncli.add_parser(sub)
     reportcli.add_parser(sub)
+    simulate.add_parser(sub)
     return parser
 
 
@@ -70,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return campaigncli.run(args)
     if args.command == "report":
         return reportcli.run(args)
+    if args.command == "simulate":
+        return simulate.run(args)
     try:
         if args.command == "run":
             from callfloor.app import run
