@@ -26,8 +26,8 @@ class ControllerConfig:
     theta_initial: float = 0.02
     theta_min: float = 0.0001
     theta_max: float = 0.5
-    slack_scale: float = 3.0  # below this many abandoned calls of headroom, theta shrinks,
-    slack_per_seat: float = 0.1  # ... or below this many per seat, whichever is more
+    slack_scale: float = 6.0  # below this many abandoned calls of headroom, theta shrinks,
+    slack_per_seat: float = 0.2  # ... or below this many per seat, whichever is more
 
 
 class AbandonController:

@@ -184,17 +184,18 @@ class Lookahead:
         calls in progress, for the start-up correction of the talk estimate."""
         c = self.config
         t = self._tables
-        talk = self.seats.talk
-        if t is not None and now >= t.built_dial and now - t.built_seats >= c.seat_refresh:
+        talk: LogNormalEstimate | None = None
+        if t is not None and now < t.built_dial:
+            t = None  # the clock went back (a new run): start over
+        if t is not None and now - t.built_seats >= c.seat_refresh:
             talk = self._talk(talking)
             if self._seats_moved(self._seat_signature(talk)) or len(self._horizons()) != len(t.horizons):
                 t = None
             else:
                 t.built_seats = now
-        if t is None or now < t.built_dial:
+        if t is None:
+            talk = talk or self._talk(talking)
             horizons = self._horizons()
-            if self._tables is None:
-                talk = self._talk(talking)
             self._signature = self._seat_signature(talk)
             talk_free, wrap = self._seat_tables(horizons, talk)
             empty = np.zeros(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_predictive_dials_for_seats_about_to_leave_wrap_up() -> None:
 
 def test_answered_calls_waiting_hold_back_new_dials() -> None:
     pacer = Pacer(Mode.PREDICTIVE)
-    base = dict(ready=2, wrapping=(13.0,) * 4, abandon_slack=math.inf)
+    base: dict[str, Any] = dict(ready=2, wrapping=(13.0,) * 4, abandon_slack=math.inf)
     assert pacer.decide(snapshot(waiting=(0.5,) * 2, **base)) < pacer.decide(snapshot(**base))
 
 
@@ -143,7 +144,8 @@ def test_controller_moves_theta_by_the_measured_abandonment() -> None:
 
 
 def test_controller_leaves_room_for_the_amd_allowance_and_scales_by_slack() -> None:
-    controller = AbandonController(ControllerConfig(setpoint_ratio=1.0, gain=1.0, theta_initial=0.1))
+    controller = AbandonController(ControllerConfig(setpoint_ratio=1.0, gain=1.0, theta_initial=0.1,
+                                                    slack_scale=3.0, slack_per_seat=0.1))
     controller.observe(False, 0.03, uncontrolled=0.01)
     assert controller.theta == pytest.approx(0.1 * math.exp(0.02))
     assert controller.accepted(math.inf, 10) == controller.theta
