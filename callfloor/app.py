@@ -208,7 +208,8 @@ async def start_dialer(settings: Settings, campaigns: list[Campaign], store: Sto
         log.warning("dialer: %d attempts were cut by the last stop; closed as lost, not redialled", len(lost))
     trackers = {
         c.id: AbandonTracker.from_ledger(await ledger.abandonment_ledger(c.id, now - 30 * 86400.0),
-                                         now=now, target=c.target_abandon, formula=c.abandon_formula)
+                                         now=now, target=c.target_abandon, formula=c.abandon_formula,
+                                         amd_allowance=c.amd_allowance)
         for c in campaigns
     }
     runtime = DialerRuntime(campaigns, ledger, server, board, executor, trackers=trackers,

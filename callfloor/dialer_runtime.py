@@ -29,7 +29,8 @@ from callfloor.store.dialer import DialerStore, NotDialableError
 from callfloor.switchboard import Switchboard
 from dialer.abandon import AbandonTracker
 from dialer.campaign import Campaign
-from dialer.pacing import Pacer, PacingSnapshot, SeatState, SeatView
+from dialer.pacing import Pacer, PacerPriors, PacingSnapshot, SeatState, SeatView
+from dialer.pacing_model import ModelConfig
 from dialer.records import AmdResult, LeadRow, Outcome
 from dialer.windows import Windows, open_zones
 from floor.states import Presence, SeatCallState
@@ -266,9 +267,10 @@ class DialerRuntime:
         self.runs: dict[str, CampaignRun] = {}
         trackers = trackers or {}
         for c in campaigns:
-            tracker = trackers.get(c.id) or AbandonTracker(c.target_abandon, c.abandon_formula)
-            self.runs[c.id] = CampaignRun(c, Pacer(c.mode), tracker, c.window_rules(),
-                                          campaign_queue(c.id))
+            tracker = trackers.get(c.id) or AbandonTracker(c.target_abandon, c.abandon_formula,
+                                                           c.amd_allowance)
+            pacer = Pacer(c.mode, priors=PacerPriors(wrap_up=c.wrap_up), model=ModelConfig(grace=c.grace))
+            self.runs[c.id] = CampaignRun(c, pacer, tracker, c.window_rules(), campaign_queue(c.id))
         self.seat_calls: dict[str, Dial] = {}  # the seat's current or last dialer call
         self.previews: dict[str, tuple[CampaignRun, LeadRow]] = {}  # seat -> the lead it previews
         self.subscribers: dict[str, list[asyncio.Queue[dict[str, Any]]]] = {}
@@ -319,7 +321,8 @@ class DialerRuntime:
         budget = run.tracker.budget(now)
         return PacingSnapshot.from_seats(
             now, seats, dialing, waiting, target_abandon=run.campaign.target_abandon,
-            predictive_allowed=budget.predictive_allowed, abandon_slack=budget.slack_24h)
+            predictive_allowed=budget.predictive_allowed, abandon_slack=budget.slack_24h,
+            uncontrolled_abandon=budget.false_positive_24h)
 
     async def pace(self, run: CampaignRun) -> int:
         """One pacing decision for ``run``; returns the number of dials launched."""

@@ -225,6 +225,7 @@ class Campaign(_Model):
     mode: Literal["preview", "progressive", "predictive"] = Field(default="progressive", description="Pacing: preview (the seat starts each call), progressive (one call per ready seat) or predictive.")
     target_abandon: float = Field(default=MAX_ABANDON, gt=0, description="Target share of abandoned calls; at most 0.03.")
     abandon_formula: Literal["answers", "connections"] = Field(default="answers", description="answers: abandoned / live answers (US); connections: per live connections with an AMD allowance (UK).")
+    amd_allowance: float = Field(default=0.1, ge=0, le=1, description="With the connections formula: the share of machine verdicts counted as live calls wrongly hung up on (AMD false positives; 0.1 from bench/amd.py's machine precision of 0.91).")
     amd: AmdConfig = Field(default_factory=AmdConfig, description="Answering-machine detection.")
     windows: WindowsConfig = Field(default_factory=WindowsConfig, description="Calling windows in the lead's local time.")
     default_region: str | None = Field(default=None, description="Region of numbers written without +, e.g. 'GB'; default: [dialer].default_region.")
