@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from callfloor import campaigncli, reportcli, simulate
+from callfloor.demo import add_arguments as add_demo_arguments
 from callfloor.settings import ConfigError, describe_env, load_settings
 from dialer.campaign import CampaignError
 from ivr.loader import FlowError
@@ -48,15 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Start callfloor on embedded defaults (SQLite, in-process MQTT broker, local "
         "recordings) with the demo floor of config/demo.toml: simulated softphones register as "
         "seats and log in with *1, and a simulated carrier's customers call the IVR line "
-        "(+15550100), choose from its menu by DTMF, wait in a queue and talk to a seat. "
-        "Stops cleanly on Ctrl-C.",
+        "(+15550100), choose from its menu by DTMF, wait in a queue and talk to a seat; an "
+        "outbound campaign (config/demo-campaigns/demo.toml) dials simulated customers (people, "
+        "busy, no answer, answering machines, failures) for the campaign seats, which set "
+        "dispositions on the HTTP API. Stops cleanly on Ctrl-C.",
     )
-    demo.add_argument("--seats", type=int, default=4, help="simulated seats (default 4)")
-    demo.add_argument("--calls-per-minute", type=float, default=8.0, help="customers calling the IVR line per minute (default 8)")
-    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: until Ctrl-C)")
-    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"), help="where the database and recordings go (default var/demo)")
-    demo.add_argument("--sip-port", type=int, default=5060, help="callfloor's SIP port (default 5060; 0 picks a free one)")
-    demo.add_argument("--http-port", type=int, default=8080, help="callfloor's HTTP port (default 8080)")
+    add_demo_arguments(demo)
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("config", type=Path)
     campaigncli.add_parser(sub)
@@ -96,11 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{flows} flows, {campaigns} campaigns, trunk: {'yes' if settings.trunk else 'no'}, "
                   f"{len(settings.routes)} routes)")
         elif args.command == "demo":
-            from callfloor.demo import run_demo
+            from callfloor.demo import options_from, run_demo
 
-            run_demo(seats=args.seats, calls_per_minute=args.calls_per_minute,
-                     duration=args.duration, data_dir=args.data_dir, sip_port=args.sip_port,
-                     http_port=args.http_port)
+            run_demo(options_from(args))
     except (ConfigError, FlowError, CampaignError) as err:
         print(f"callfloor: configuration refused:\n{err}", file=sys.stderr)
         return 2

@@ -45,6 +45,7 @@ __all__ = ["CampaignRun", "Dial", "DialerRuntime", "campaign_queue"]
 log = logging.getLogger("callfloor.dialer")
 
 TICK = 0.5  # seconds between pacing decisions
+STOP_WAIT = 5.0  # seconds a stop waits for a launch under way to send its INVITEs
 MESSAGE_CUE_SECONDS = 30.0  # the longest greeting waited out before a message starts anyway
 ZONES_EVERY = 60.0  # seconds between re-reads of a campaign's lead time zones
 
@@ -62,7 +63,6 @@ class CampaignRun:
     zones: list[tuple[str, str]] = field(default_factory=list)
     zones_at: float = -1e18
     launched: int = 0
-    exhausted_at: float | None = None  # no lead was due at the last look
 
     @property
     def id(self) -> str:
@@ -167,9 +167,8 @@ class Dial:
 
     def seat_hung_up(self, call: CallControl, seat: str, now: float) -> bool:
         """The seat ended the call: the customer is hung up too, the seat wraps up."""
-        if self.queued:
+        if self.queued:  # the switchboard forgets the call at call_ended (caller_gone)
             self.runtime.board.seat_hung_up(call, seat, now)
-            self.queued = False
         return False
 
     def caller_gone(self, call: CallControl, reason: str, now: float) -> None:
@@ -276,6 +275,7 @@ class DialerRuntime:
         self.subscribers: dict[str, list[asyncio.Queue[dict[str, Any]]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._busy: set[str] = set()  # campaigns with a launch under way
+        self._stopping = asyncio.Event()
 
     # -- lifetime --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -283,22 +283,31 @@ class DialerRuntime:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def close(self) -> None:
-        """Stop launching new dials (calls in progress end with the engine's drain)."""
-        if self._task is not None:
+        """Stop launching new dials (calls in progress end with the engine's drain). A launch
+        under way finishes first: an attempt committed to the ledger gets its INVITE."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             for run in list(self.runs.values()):
+                if self._stopping.is_set():
+                    return
                 if run.campaign.active and run.id not in self._busy:
                     try:
                         await self.pace(run)
                     except Exception:  # one campaign's failure must not stop the others
                         log.exception("pacing campaign %s failed", run.id)
-            await asyncio.sleep(TICK)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), TICK)
 
     # -- pacing ----------------------------------------------------------------------------------
     def snapshot(self, run: CampaignRun, now: float) -> PacingSnapshot:
@@ -308,16 +317,20 @@ class DialerRuntime:
         for view in floor.seats.values():
             if run.queue not in view.queues or not view.reachable or view.lent_to is not None:
                 continue
-            if view.presence is Presence.READY and view.call_state is SeatCallState.IDLE \
-                    and not view.busy_elsewhere:
+            busy = view.call_state is not SeatCallState.IDLE or view.busy_elsewhere
+            # A seat paused (or logging out) during a call will not take the next one.
+            if view.presence is Presence.READY and not busy:
                 seats.append(SeatView(view.seat, SeatState.READY))
-            elif view.call_state is not SeatCallState.IDLE or view.busy_elsewhere:
+            elif view.presence in (Presence.READY, Presence.WRAP_UP) and busy:
                 seats.append(SeatView(view.seat, SeatState.TALKING, view.time_in_state_s))
             elif view.presence is Presence.WRAP_UP:
                 seats.append(SeatView(view.seat, SeatState.WRAP_UP, view.time_in_state_s))
         dialing = [now - d.launched_at for d in run.dials.values() if d.answered_at is None]
-        waiting = [now - d.human_at for d in run.dials.values()
-                   if d.human_at is not None and d.connected_at is None and d.queued]
+        # Answered and not yet at a seat: in the queue (its grace running), or still heard by the
+        # AMD (most are people: each needs a seat the moment the verdict comes).
+        waiting = [now - d.human_at if d.human_at is not None else 0.0 for d in run.dials.values()
+                   if d.answered_at is not None and d.connected_at is None and d.outcome is None
+                   and (d.queued or d.human_at is None)]
         budget = run.tracker.budget(now)
         return PacingSnapshot.from_seats(
             now, seats, dialing, waiting, target_abandon=run.campaign.target_abandon,
@@ -327,25 +340,29 @@ class DialerRuntime:
     async def pace(self, run: CampaignRun) -> int:
         """One pacing decision for ``run``; returns the number of dials launched."""
         now = self.clock()
-        wanted = run.pacer.decide(self.snapshot(run, now))
+        snap = self.snapshot(run, now)
+        wanted = run.pacer.decide(snap)
         if wanted <= 0:
             return 0
         self._busy.add(run.id)
         try:
-            return await self._launch(run, wanted, now)
+            return await self._launch(run, wanted, now, snap)
         finally:
             self._busy.discard(run.id)
 
-    async def _launch(self, run: CampaignRun, wanted: int, now: float) -> int:
+    async def _launch(self, run: CampaignRun, wanted: int, now: float, snap: PacingSnapshot) -> int:
         if now - run.zones_at > ZONES_EVERY:
             run.zones, run.zones_at = await self.store.lead_zones(run.id), now
         zones = open_zones(run.zones, now, run.windows)
         if not zones:
             return 0
-        ready = sorted(self.snapshot(run, now).ready_ids)
+        ready = sorted(snap.ready_ids)
+        mode = run.pacer.effective_mode(snap).value
         leads = await self.store.next_leads(run.id, wanted, now, zones, ready_seats=ready)
         launched = 0
         for lead in leads:
+            if self._stopping.is_set():
+                break
             seat = None
             if lead.callback_seat is not None or lead.reserved_seat:
                 # A callback promised by a seat goes to that seat; a number abandoned within
@@ -354,17 +371,17 @@ class DialerRuntime:
                 if seat is None:
                     continue
                 ready.remove(seat)
-            if await self.dial(run, lead, now, seat=seat):
+            if await self.dial(run, lead, now, mode, seat=seat):
                 launched += 1
         run.launched += launched
         return launched
 
-    async def dial(self, run: CampaignRun, lead: LeadRow, now: float, *, seat: str | None = None) -> bool:
+    async def dial(self, run: CampaignRun, lead: LeadRow, now: float, mode: str, *,
+                   seat: str | None = None) -> bool:
         """Commit the attempt, then send the INVITE; False when the lead may not be dialled now.
         With ``seat``, that seat is held (lent to the campaign) for this call alone."""
         call_id = self.new_id()
-        dial = Dial(self, run, lead, call_id, now, run.pacer.effective_mode(self.snapshot(run, now)).value,
-                    reserved_seat=seat)
+        dial = Dial(self, run, lead, call_id, now, mode, reserved_seat=seat)
         run.dials[call_id] = dial  # counted as in flight from now: the next tick must see it
         if seat is not None:
             self.hold(seat, run, now)

@@ -2,7 +2,9 @@
 
 It places calls to the floor's numbers (one at a time with :meth:`SimCarrier.call`, or a Poisson
 stream with :meth:`SimCarrier.run_traffic`) and answers the calls the floor sends out like a
-remote customer: 180, 200 after a second or two, a tone, and a hang-up after a while.
+remote customer: 180, 200 after a second or two, a tone, and a hang-up after a while; or, given
+:class:`~callfloor.sim.customers.SimCustomers`, as a population of customers who answer, are
+busy, never answer, are answering machines or meet a failing route.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 
 from callfloor.sim.agent import ALLOW, SipAgent
 from callfloor.sim.call import BYE_TIMEOUT, SimCall
+from callfloor.sim.customers import SimCustomers
 from callfloor.sim.events import AgentStats, CallResult, EventHandler, TrafficReport
 from callfloor.sim.incoming import IncomingCall, answer_flow
 from callfloor.sim.media import AudioSource, MediaClock, RtpStream
@@ -48,6 +51,7 @@ class SimCarrier:
         clock: MediaClock | None = None,
         history: int = 1000,
         name: str = "carrier",
+        customers: SimCustomers | None = None,
     ) -> None:
         self.target = Peer(Transport.UDP, target[0], target[1])
         self.tone_hz = tone_hz
@@ -59,6 +63,7 @@ class SimCarrier:
         self.rng = rng or random.Random()
         self.on_event = on_event
         self.clock = clock
+        self.customers = customers  # who answers the floor's calls (None: everybody, after answer_after)
         self.agent = SipAgent(name, host=listen[0], port=listen[1], ids=IdFactory(self.rng),
                               timers=timers)
         self.agent.on_request = self._on_request
@@ -181,7 +186,7 @@ class SimCarrier:
         self.agent.respond(key, request, 200, headers=[*headers, ("Expires", expires)])
 
     def _on_invite(self, key: TxKey, request: Request, peer: Peer) -> None:
-        """A seat dialling out: answer like a remote customer."""
+        """A seat or the dialer calling out: answer like a remote customer."""
         try:
             stream = RtpStream(self.agent.host, rng=self.rng, clock=self.clock,
                                keep_pcm=self.keep_pcm)
@@ -199,6 +204,9 @@ class SimCarrier:
             self._totals = self._totals.plus(call.result())
             return
         self.active[call.call_id] = call
+        if self.customers is not None:
+            self.agent.spawn(self.customers.answer(call), name=f"customer-{call.call_id}")
+            return
         flow = answer_flow(call, pick(self.rng, self.answer_after) or 0.0, pick(self.rng, self.talk))
         self.agent.spawn(flow, name=f"answer-{call.call_id}")
 

@@ -2,16 +2,20 @@
 
 It rings (180), answers after a random ``answer_after`` delay with a 200 and an SDP answer, plays
 its own tone until the BYE (or hangs up itself after ``hangup_after``), and answers CANCEL (487),
-re-INVITE (hold mirrored), OPTIONS and INFO like a real phone. :meth:`SimPhone.dial` places a
-call through the registrar (a seat dialling out), answering its 407 with the same credentials.
+re-INVITE (hold mirrored), OPTIONS and INFO like a real phone. With auto-answer on (the default,
+as a softphone set up for a dialer campaign) an INVITE that asks for it (RFC 5373 Answer-Mode,
+Call-Info ``answer-after``, Alert-Info ``info=alert-autoanswer``) is answered after the delay it
+asks for, at once for ``answer-after=0``. :meth:`SimPhone.dial` places a call through the
+registrar (a seat dialling out), answering its 407 with the same credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from callfloor.sim.agent import ALLOW, SipAgent
 from callfloor.sim.call import SimCall
@@ -26,9 +30,10 @@ from telephony.sip.sdp import G711, Codec
 from telephony.sip.transaction import TimerPolicy, TxKey
 from telephony.sip.transport import Peer, Transport
 
-__all__ = ["SimPhone", "pick"]
+__all__ = ["SimPhone", "auto_answer_after", "pick"]
 
 Range = float | tuple[float, float]
+_ANSWER_AFTER = re.compile(r";\s*answer-after\s*=\s*([0-9]+(?:\.[0-9]+)?)", re.IGNORECASE)
 
 
 def pick(rng: random.Random, value: Range | None) -> float | None:
@@ -37,6 +42,28 @@ def pick(rng: random.Random, value: Range | None) -> float | None:
         return value
     low, high = value
     return rng.uniform(low, high)
+
+
+def auto_answer_after(request: Request) -> float | None:
+    """The delay an INVITE asks an auto-answering phone to answer after, None for a plain call.
+
+    RFC 5373 ``Answer-Mode: Auto`` (or ``Priv-Answer-Mode``) and Alert-Info
+    ``info=alert-autoanswer`` mean at once; Call-Info's ``answer-after=N`` means N seconds;
+    ``Answer-Mode: Manual`` rings as usual whatever else the INVITE says.
+    """
+    headers = request.headers
+    modes = [v.split(";", 1)[0].strip().lower()
+             for name in ("Answer-Mode", "Priv-Answer-Mode") for v in headers.get_all(name)]
+    if "manual" in modes:
+        return None
+    for value in headers.get_all("Call-Info"):
+        if (match := _ANSWER_AFTER.search(value)) is not None:
+            return float(match[1])
+    if "auto" in modes:
+        return 0.0
+    if any("alert-autoanswer" in v.lower() for v in headers.get_all("Alert-Info")):
+        return 0.0
+    return None
 
 
 class SimPhone:
@@ -63,6 +90,8 @@ class SimPhone:
         timers: TimerPolicy | None = None,
         clock: MediaClock | None = None,
         history: int = 1000,
+        auto_answer: bool = True,
+        on_call_end: Callable[[SimCall], None] | None = None,
     ) -> None:
         self.user = user
         self.password = password
@@ -77,6 +106,8 @@ class SimPhone:
         self.rng = rng or random.Random()
         self.on_event = on_event
         self.clock = clock
+        self.auto_answer = auto_answer  # honour INVITEs that ask to be answered at once
+        self.on_call_end = on_call_end  # every call of this phone, once it is over
         self.agent = SipAgent(f"phone:{user}", host=local_host, port=port,
                               ids=IdFactory(self.rng), timers=timers)
         self.agent.on_request = self._on_request
@@ -157,7 +188,8 @@ class SimPhone:
             self._totals = self._totals.plus(call.result())
             return
         self.active[call.call_id] = call
-        answer_after = pick(self.rng, self.answer_after) or 0.0
+        asked = auto_answer_after(request) if self.auto_answer else None
+        answer_after = asked if asked is not None else pick(self.rng, self.answer_after) or 0.0
         hangup_after = pick(self.rng, self.hangup_after)
         self.agent.spawn(answer_flow(call, answer_after, hangup_after), name=f"answer-{call.call_id}")
 
@@ -167,6 +199,8 @@ class SimPhone:
     def _ended(self, call: SimCall) -> None:
         if self.active.pop(call.call_id, None) is not None:
             self._totals = self._totals.plus(call.result())
+            if self.on_call_end is not None:
+                self.on_call_end(call)
 
     async def dial(
         self, number: str, *, talk: Range | None = (5.0, 20.0), ring_timeout: float | None = None
