@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -132,3 +133,20 @@ async def run_sipp(args: Sequence[str], workdir: Path, *, timeout: float = 60.0)
     messages = "".join(p.read_text(errors="replace") for p in workdir.glob("*_messages.log"))
     return SippResult(proc.returncode if proc.returncode is not None else -1,
                       out.decode(errors="replace"), errors, messages)
+
+
+async def start_service(config: Path, log: Path) -> asyncio.subprocess.Process:
+    """``callfloor run --config`` as its own process, once it listens for SIP (the log may hold
+    earlier runs: it is appended to, so a restart's test sees both)."""
+    seen = log.read_text(errors="replace").count("listening for SIP") if log.exists() else 0
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "callfloor.cli", "run", "--config", str(config),
+        stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT)
+    for _ in range(200):
+        if log.read_text(errors="replace").count("listening for SIP") > seen:
+            return proc
+        if proc.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"callfloor did not start:\n{log.read_text()[-3000:]}")

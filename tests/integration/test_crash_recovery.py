@@ -8,14 +8,13 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 import soundfile
 
 from callfloor.sim import SimCarrier, SimPhone
-from tests.integration.harness import CARRIER_HOST, free_port
+from tests.integration.harness import CARRIER_HOST, free_port, start_service
 
 pytestmark = pytest.mark.integration
 
@@ -51,22 +50,6 @@ embedded_listen = "127.0.0.1:{free_port()}"
     return path
 
 
-async def _start(config: Path, log: Path) -> asyncio.subprocess.Process:
-    """Start ``callfloor run`` and wait until it listens (its log may hold earlier runs)."""
-    seen = log.read_text(errors="replace").count("listening for SIP") if log.exists() else 0
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "callfloor.cli", "run", "--config", str(config),
-        stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT)
-    for _ in range(200):
-        if log.read_text(errors="replace").count("listening for SIP") > seen:
-            return proc
-        if proc.returncode is not None:
-            break
-        await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"callfloor did not start:\n{log.read_text()[-3000:]}")
-
-
 def _rows(db: Path) -> list[tuple[str, str, str | None]]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT status, end_reason, recording_path FROM calls").fetchall()
@@ -76,7 +59,7 @@ async def test_kill_nine_mid_call_loses_no_recording_and_no_row(tmp_path: Path) 
     sip_port, carrier_port = free_port(), free_port(CARRIER_HOST)
     config = _config(tmp_path, sip_port, carrier_port)
     log = tmp_path / "callfloor.log"
-    service = await _start(config, log)
+    service = await start_service(config, log)
     phones = [SimPhone(f"{2000 + i}", f"pw{2000 + i}", ("127.0.0.1", sip_port), answer_after=(0.1, 0.3),
                        tone_hz=300.0 + 20 * i, rng=random.Random(i)) for i in range(CALLS)]
     carrier = SimCarrier((CARRIER_HOST, carrier_port), ("127.0.0.1", sip_port), rng=random.Random(99))
@@ -106,7 +89,7 @@ async def test_kill_nine_mid_call_loses_no_recording_and_no_row(tmp_path: Path) 
     db = tmp_path / "data" / "callfloor.db"
     before = _rows(db)
     assert len(before) == CALLS and {status for status, _, _ in before} == {"active"}
-    restarted = await _start(config, log)  # recovery runs before SIP comes up
+    restarted = await start_service(config, log)  # recovery runs before SIP comes up
     try:
         restarted.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(restarted.wait(), 20) == 0, log.read_text()[-3000:]

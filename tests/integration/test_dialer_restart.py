@@ -10,14 +10,20 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.conftest import traced
-from tests.integration.harness import CARRIER_HOST, SIPP_DIR, SippResult, free_port, run_sipp
+from tests.integration.harness import (
+    CARRIER_HOST,
+    SIPP_DIR,
+    SippResult,
+    free_port,
+    run_sipp,
+    start_service,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -68,22 +74,6 @@ embedded_listen = "127.0.0.1:{free_port()}"
 campaigns = "{campaigns}"
 """)
     return path
-
-
-async def start(config: Path, log: Path) -> asyncio.subprocess.Process:
-    """``callfloor run``, once it listens (the log may hold an earlier run)."""
-    seen = log.read_text(errors="replace").count("listening for SIP") if log.exists() else 0
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "callfloor.cli", "run", "--config", str(config),
-        stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT)
-    for _ in range(200):
-        if log.read_text(errors="replace").count("listening for SIP") > seen:
-            return proc
-        if proc.returncode is not None:
-            break
-        await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"callfloor did not start:\n{log.read_text()[-3000:]}")
 
 
 async def seats_ready(tmp_path: Path, sip_port: int, http_port: int, run: int) -> None:
@@ -141,7 +131,7 @@ async def test_a_restart_mid_campaign_loses_and_repeats_nothing(tmp_path: Path) 
         ["-sf", str(SIPP_DIR / "dialer_carrier_mixed.xml"), "-i", CARRIER_HOST, "-p", str(carrier_port),
          "-m", "6", "-mi", CARRIER_HOST, "-mp", str(free_port(CARRIER_HOST, pair=True)),
          "-timeout", "60"], carrier_dir, timeout=65))
-    service = await start(config, log)
+    service = await start_service(config, log)
     try:
         await seats_ready(tmp_path, sip_port, http_port, 1)
         await until_invites(carrier_dir, 3)
@@ -153,7 +143,7 @@ async def test_a_restart_mid_campaign_loses_and_repeats_nothing(tmp_path: Path) 
         cut = attempts(db)
         assert [(n, s) for n, s, _, _ in cut] == [(n, "dialing") for n, _ in first]
 
-        service = await start(config, log)
+        service = await start_service(config, log)
         assert "3 attempts were cut by the last stop" in log.read_text()
         recovered = attempts(db)
         assert [(n, s, o) for n, s, o, _ in recovered] == [(n, "closed", "lost") for n, _ in first]
