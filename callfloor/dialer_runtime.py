@@ -217,7 +217,8 @@ class Dial:
         self.call.play("abandon", self.runtime.abandon_prompts(self.run.campaign), now)
         self.runtime.publish("dialer.abandoned", now, campaign=self.run.id, call=self.uuid,
                              lead=self.lead.id, number=self.lead.number,
-                             waited_s=round(now - (self.human_at or now), 3))
+                             waited_s=round(now - (self.human_at or now), 3),
+                             message=self.run.campaign.abandon_words())
 
     def _close(self, outcome: Outcome, now: float) -> None:
         if self.closed:

@@ -135,8 +135,8 @@ class AmdConfig(_Model):
 class AbandonMessage(_Model):
     """What a customer hears when no seat takes the answered call within the grace time."""
 
-    prompt: str | None = Field(default=None, description="Prompt to play; it must name the caller and a number to call back.")
-    text: str | None = Field(default=None, description="The message's words, for a prompt built from text; {caller} and {callback} are filled in.")
+    prompt: str | None = Field(default=None, description="Prompt to play (default 'abandon'); it must name the caller. The call-back number is read after it, digit by digit.")
+    text: str | None = Field(default=None, description="The words the message says ({caller} and {callback} filled in), kept with each dialer.abandoned event as what the customer heard.")
     callback_number: str | None = Field(default=None, description="Number the message gives to call back (E.164); default: caller_id.")
 
     @field_validator("callback_number")
@@ -296,6 +296,13 @@ class Campaign(_Model):
     def window_rules(self) -> Windows:
         """The calling rules by country, this campaign's overrides applied."""
         return self.windows.build()
+
+    def abandon_words(self) -> str | None:
+        """What the abandon message says, with the caller and call-back number filled in."""
+        text = self.abandon_message.text
+        if text is None:
+            return None
+        return text.replace("{caller}", self.name or self.id).replace("{callback}", self.callback_number)
 
     @property
     def callback_number(self) -> str:

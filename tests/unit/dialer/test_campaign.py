@@ -158,3 +158,14 @@ def test_leads_path_is_relative_to_the_file(tmp_path: Path) -> None:
     write(tmp_path / "lists", "leads.csv", "number\n")
     c = load_campaign(write(tmp_path, "c.toml", MINIMAL + "leads = 'lists/leads.csv'\n"))
     assert c.leads == tmp_path / "lists" / "leads.csv"
+
+
+def test_the_abandon_messages_words_name_the_caller_and_the_call_back_number() -> None:
+    from dialer.campaign import Campaign
+
+    campaign = Campaign.model_validate({
+        "id": "renewals", "name": "Acme renewals", "caller_id": "+12125550100",
+        "abandon_message": {"text": "This was {caller}. Call us on {callback}.",
+                            "callback_number": "+12125550199"}})
+    assert campaign.abandon_words() == "This was Acme renewals. Call us on +12125550199."
+    assert Campaign.model_validate({"id": "x", "caller_id": "+12125550100"}).abandon_words() is None
