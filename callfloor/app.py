@@ -24,7 +24,7 @@ from callfloor.bus.mqtt import EventBus, open_bus
 from callfloor.dialer_runtime import DialerRuntime
 from callfloor.executor import FloorExecutor
 from callfloor.floorwiring import build_switchboard
-from callfloor.settings import Settings
+from callfloor.settings import ConfigError, Settings
 from callfloor.store import Store
 from callfloor.store.dialer import DialerStore
 from callfloor.switchboard import Switchboard
@@ -178,8 +178,12 @@ def load_campaigns_for(settings: Settings) -> list[Campaign]:
     folder = settings.dialer.campaigns
     if folder is None:
         return []
-    return load_campaigns(folder, seats=[s.id for s in settings.seats],
-                          teams=[t.id for t in settings.teams])
+    campaigns = load_campaigns(folder, seats=[s.id for s in settings.seats],
+                               teams=[t.id for t in settings.teams])
+    if campaigns and settings.trunk is None:
+        # Every dial would fail and spend an attempt of its lead.
+        raise ConfigError([f"dialer.campaigns: {folder} has campaigns, but there is no [trunk] to dial through"])
+    return campaigns
 
 
 def amd_factory(settings: Settings) -> Callable[[str], AudioClassifier]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from callfloor.app import load_campaigns_for
 from callfloor.dialer_runtime import _failure_outcome
 from callfloor.floorwiring import campaign_queue, campaign_queues, seat_configs
-from callfloor.settings import Settings
+from callfloor.settings import ConfigError, Settings
 from dialer.campaign import Campaign
 from floor.model import OverflowKind, Strategy
 
@@ -36,3 +41,10 @@ def test_engine_failures_map_to_ledger_outcomes() -> None:
     assert [_failure_outcome(r) for r in ("busy", "no_answer", "network_error", "declined",
                                           "invalid_number", "rejected", "shutdown")] == [
         "busy", "no_answer", "network_error", "rejected", "rejected", "rejected", "cancelled"]
+
+
+def test_campaigns_without_a_trunk_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text('caller_id = "+12125550100"\n')
+    settings = Settings.model_validate({"dialer": {"campaigns": str(tmp_path)}})
+    with pytest.raises(ConfigError, match=r"no \[trunk\] to dial through"):
+        load_campaigns_for(settings)
