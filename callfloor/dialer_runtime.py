@@ -478,7 +478,10 @@ class DialerRuntime:
                 headers=[("X-Callfloor-Campaign", campaign.id)])
         except OriginateRefused as exc:
             log.warning("campaign %s: call to %s refused: %s", campaign.id, dial.lead.number, exc)
-            dial._close("network_error", now)
+            # The trunk's toll-fraud allow-list will refuse it again: not a passing failure.
+            outcome: Outcome = ("rejected" if exc.reason == "number_not_allowed"
+                                else "cancelled" if exc.reason == "draining" else "network_error")
+            dial._close(outcome, now)
             return
         if call is None:
             dial._close("network_error", now)
