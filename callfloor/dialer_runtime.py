@@ -235,17 +235,16 @@ class Dial:
             self.runtime.release_later(self.reserved_seat, now + wrap)
 
 
+_FAILURES: dict[str, Outcome] = {
+    "busy": "busy", "no_answer": "no_answer", "network_error": "network_error",
+    "declined": "rejected", "invalid_number": "rejected", "rejected": "rejected",
+}
+
+
 def _failure_outcome(reason: str) -> Outcome:
-    """The ledger's outcome for an engine failure reason (see ``DialObserver``)."""
-    if reason in ("busy",):
-        return "busy"
-    if reason in ("no_answer",):
-        return "no_answer"
-    if reason in ("network_error",):
-        return "network_error"
-    if reason in ("declined", "invalid_number", "rejected"):
-        return "rejected"
-    return "cancelled"
+    """The ledger's outcome for an engine failure reason (see ``DialObserver``); any other
+    reason is callfloor's own hangup before the answer."""
+    return _FAILURES.get(reason, "cancelled")
 
 
 class DialerRuntime:
@@ -352,9 +351,7 @@ class DialerRuntime:
             self._busy.discard(run.id)
 
     async def _launch(self, run: CampaignRun, wanted: int, now: float, snap: PacingSnapshot) -> int:
-        if now - run.zones_at > ZONES_EVERY:
-            run.zones, run.zones_at = await self.store.lead_zones(run.id), now
-        zones = open_zones(run.zones, now, run.windows)
+        zones = await self.open_zones(run, now)
         if not zones:
             return 0
         ready = sorted(snap.ready_ids)
@@ -374,29 +371,46 @@ class DialerRuntime:
                 ready.remove(seat)
             if await self.dial(run, lead, now, mode, seat=seat):
                 launched += 1
-        run.launched += launched
         return launched
+
+    async def open_zones(self, run: CampaignRun, now: float) -> frozenset[tuple[str, str]]:
+        """The (time zone, country) pairs of the campaign's leads whose window is open now; the
+        pairs themselves are re-read from the leads once a minute."""
+        if now - run.zones_at > ZONES_EVERY:
+            run.zones, run.zones_at = await self.store.lead_zones(run.id), now
+        return open_zones(run.zones, now, run.windows)
 
     async def dial(self, run: CampaignRun, lead: LeadRow, now: float, mode: str, *,
                    seat: str | None = None) -> bool:
         """Commit the attempt, then send the INVITE; False when the lead may not be dialled now.
         With ``seat``, that seat is held (lent to the campaign) for this call alone."""
+        try:
+            await self._place(run, lead, now, mode, seat)
+        except NotDialableError as exc:
+            log.info("campaign %s: lead %s not dialled: %s", run.id, lead.id, exc)
+            return False
+        return True
+
+    async def _place(self, run: CampaignRun, lead: LeadRow, now: float, mode: str,
+                     seat: str | None) -> Dial:
+        """The ledger first, then the INVITE; ``NotDialableError`` (the seat given back) when the
+        ledger refuses the lead now."""
         call_id = self.new_id()
         dial = Dial(self, run, lead, call_id, now, mode, reserved_seat=seat)
         run.dials[call_id] = dial  # counted as in flight from now: the next tick must see it
         if seat is not None:
-            self.hold(seat, run, now)
+            self.hold(seat, run, now)  # a no-op for a seat already held (preview)
         try:
-            dial.attempt_id = await self.store.open_attempt(lead.id, call_id, dial.mode, now,
+            dial.attempt_id = await self.store.open_attempt(lead.id, call_id, mode, now,
                                                             seat_reserved=seat is not None)
-        except NotDialableError as exc:
+        except NotDialableError:
             run.dials.pop(call_id, None)
             if seat is not None:
                 self.release(seat)
-            log.info("campaign %s: lead %s not dialled: %s", run.id, lead.id, exc)
-            return False
+            raise
         self.server.apply(lambda t: self._originate(dial, t))
-        return True
+        run.launched += 1
+        return dial
 
     # -- reserved seats ----------------------------------------------------------------------
     def hold(self, seat: str, run: CampaignRun, now: float) -> None:
@@ -406,19 +420,15 @@ class DialerRuntime:
 
     def release(self, seat: str) -> None:
         """Give a held seat back to the ACD."""
-        board = self.board
-        self.previews.pop(seat, None)
-        self.server.apply(lambda t: board.run(board.acd.lend(seat, None, t), t))
+        self.server.apply(lambda t: self._give_back(seat, t))
 
     def release_later(self, seat: str, at: float) -> None:
         """Give the seat back after its wrap-up (runs inside the engine: no apply needed)."""
-        board = self.board
+        self.board.timers.set_timer(("dialer-hold", seat), at, lambda t: self._give_back(seat, t))
 
-        def release(t: float) -> None:
-            self.previews.pop(seat, None)
-            board.run(board.acd.lend(seat, None, t), t)
-
-        board.timers.set_timer(("dialer-hold", seat), at, release)
+    def _give_back(self, seat: str, now: float) -> None:
+        self.previews.pop(seat, None)
+        self.board.run(self.board.acd.lend(seat, None, now), now)
 
     async def preview(self, seat: str, now: float) -> dict[str, Any]:
         """Preview pacing: hold the seat and give it the next lead of its preview campaign."""
@@ -431,9 +441,7 @@ class DialerRuntime:
             snap = self.snapshot(run, now)
             if not run.pacer.may_preview(snap, seat):
                 continue
-            if now - run.zones_at > ZONES_EVERY:
-                run.zones, run.zones_at = await self.store.lead_zones(run.id), now
-            leads = await self.store.next_leads(run.id, 1, now, open_zones(run.zones, now, run.windows),
+            leads = await self.store.next_leads(run.id, 1, now, await self.open_zones(run, now),
                                                 ready_seats=[seat])
             if leads:
                 self.previews[seat] = (run, leads[0])
@@ -448,19 +456,11 @@ class DialerRuntime:
         if seat not in self.previews:
             raise LookupError(f"seat {seat} has no lead in preview")
         run, lead = self.previews[seat]
-        call_id = self.new_id()
-        dial = Dial(self, run, lead, call_id, now, "preview", reserved_seat=seat)
-        run.dials[call_id] = dial
         try:
-            dial.attempt_id = await self.store.open_attempt(lead.id, call_id, "preview", now,
-                                                            seat_reserved=True)
+            dial = await self._place(run, lead, now, "preview", seat)
         except NotDialableError as exc:
-            run.dials.pop(call_id, None)
-            self.release(seat)
             raise LookupError(f"lead {lead.id} may not be dialled now: {exc}") from None
-        self.server.apply(lambda t: self._originate(dial, t))
-        run.launched += 1
-        return {"call": call_id, "attempt": dial.attempt_id, "lead": lead.id}
+        return {"call": dial.uuid, "attempt": dial.attempt_id, "lead": lead.id}
 
     def preview_skip(self, seat: str) -> None:
         """The seat passes on the previewed lead (it stays due); the seat is free again."""
