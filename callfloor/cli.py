@@ -6,6 +6,7 @@
     callfloor campaign list|import|dnc ...         campaigns, lead imports, do-not-call lists
     callfloor report outbound --day D|--month M    outbound report per seat or team
     callfloor simulate dialer --scenario FILE      the pacing dialer in simulated time
+    callfloor user add|list|edit|passwd|...        web users, roles and the audit log
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from callfloor import campaigncli, reportcli, simulate
+from callfloor import campaigncli, reportcli, simulate, usercli
 from callfloor.demo import add_arguments as add_demo_arguments
 from callfloor.settings import ConfigError, describe_env, load_settings
 from dialer.campaign import CampaignError
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("config", type=Path)
     campaigncli.add_parser(sub)
     reportcli.add_parser(sub)
+    usercli.add_parser(sub)
     simulate.add_parser(sub)
     return parser
 
@@ -72,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return reportcli.run(args)
     if args.command == "simulate":
         return simulate.run(args)
+    if args.command == "user":
+        return usercli.run(args)
     try:
         if args.command == "run":
             from callfloor.app import run

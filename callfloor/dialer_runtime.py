@@ -410,6 +410,8 @@ class DialerRuntime:
             raise
         self.server.apply(lambda t: self._originate(dial, t))
         run.launched += 1
+        self.publish("dialer.dial", now, campaign=run.id, call=call_id, lead=lead.id, mode=mode,
+                     attempt=dial.attempt_id)
         return dial
 
     # -- reserved seats ----------------------------------------------------------------------

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from callfloor.bus.mqtt import EventBus
 from callfloor.store import CallStart, Store
@@ -52,6 +53,8 @@ class FloorExecutor:
         self._writes: asyncio.Queue[Write | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self.failed_writes = 0
+        # In-process readers of every published event (the live floor's metrics), called in order.
+        self.listeners: list[Callable[[str, Mapping[str, Any]], None]] = []
 
     def start(self) -> None:
         """Start the database writer task."""
@@ -98,6 +101,8 @@ class FloorExecutor:
             case WriteCallSurvey(uuid, score, _):
                 self._write(lambda: store.set_survey(uuid, score))
             case Publish(kind, payload, keep):
+                for listener in self.listeners:
+                    listener(kind, payload)
                 if self.bus is not None:
                     self.bus.publish_event(kind, payload)
                 if keep:

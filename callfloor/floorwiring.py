@@ -25,7 +25,7 @@ from telephony.calls.engine import CallEngine
 
 log = logging.getLogger("callfloor.floor")
 
-__all__ = ["CsvCustomers", "build_switchboard", "campaign_queue", "campaign_queues", "local_day",
+__all__ = ["CsvCustomers", "build_switchboard", "campaign_queue", "campaign_queues", "local_day", "local_day_start",
            "queue_configs", "seat_configs"]
 
 
@@ -38,6 +38,12 @@ def local_day(now: float) -> int:
     """Today's number in the machine's local time zone, so "today" in the reports is local."""
     t = time.localtime(now)
     return int((now + t.tm_gmtoff) // 86400)
+
+
+def local_day_start(now: float) -> float:
+    """Unix time of the start of today (local midnight), where the monitor's "today" begins."""
+    t = time.localtime(now)
+    return local_day(now) * 86400.0 - t.tm_gmtoff
 
 
 class CsvCustomers:

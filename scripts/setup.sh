@@ -11,8 +11,8 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(python3 python3-venv python3-dev libsndfile1 gcc)
 if [ "${1:-}" = "--test" ]; then
-    # SIPp, baresip and Mosquitto are the third-party peers of the integration tests.
-    packages+=(sip-tester baresip mosquitto)
+    # SIPp, baresip, Mosquitto and Chromium are the third-party peers of the integration tests.
+    packages+=(sip-tester baresip mosquitto chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

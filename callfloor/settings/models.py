@@ -16,7 +16,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from callfloor.settings.auth import AuthSettings
 from callfloor.settings.floor import FeatureCodeSettings, IvrSettings, QueueSettings, TeamSettings
+from callfloor.settings.monitor import MonitorSettings
 from callfloor.settings.sections import (
     BusSettings,
     DialerSettings,
@@ -81,6 +83,8 @@ class Settings(BaseSettings):
     ivr: IvrSettings = Field(default_factory=lambda: IvrSettings(), description="IVR flows and prompts.")
     features: FeatureCodeSettings = Field(default_factory=lambda: FeatureCodeSettings(), description="Seat feature codes.")
     dialer: DialerSettings = Field(default_factory=lambda: DialerSettings(), description="The outbound dialer: campaigns and lead imports.")
+    auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Web login sessions and throttling.")
+    monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings(), description="The live monitor's alerts, the floor topics and the queue-watcher.")
 
     _source: str = PrivateAttr(default="<defaults>")
 

@@ -45,6 +45,8 @@ class Narrator:
         call = _short(p.get("call"))
         self.dialer_calls.add(str(p.get("call")))
         campaign = p.get("campaign")
+        if kind == "dialer.dial":
+            return None  # the call's own call.offered line tells of the dial
         if kind == "dialer.attempt":
             outcome = str(p.get("outcome"))
             self.outcomes[outcome] += 1
