@@ -7,6 +7,7 @@
     callfloor report outbound --day D|--month M    outbound report per seat or team
     callfloor simulate dialer --scenario FILE      the pacing dialer in simulated time
     callfloor user add|list|edit|passwd|...        web users, roles and the audit log
+    callfloor qa forms|sample|report ...           QA forms, daily samples, QA reports
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from callfloor import campaigncli, reportcli, simulate, usercli
+from callfloor import campaigncli, qacli, reportcli, simulate, usercli
 from callfloor.demo import add_arguments as add_demo_arguments
 from callfloor.settings import ConfigError, describe_env, load_settings
 from dialer.campaign import CampaignError
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     campaigncli.add_parser(sub)
     reportcli.add_parser(sub)
     usercli.add_parser(sub)
+    qacli.add_parser(sub)
     simulate.add_parser(sub)
     return parser
 
@@ -76,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulate.run(args)
     if args.command == "user":
         return usercli.run(args)
+    if args.command == "qa":
+        return qacli.run(args)
     try:
         if args.command == "run":
             from callfloor.app import run

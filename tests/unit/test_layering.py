@@ -24,9 +24,10 @@ ALLOWED = {
     "floor": {"floor"},
     "ivr": {"ivr", "telephony.rtp"},
     "dialer": {"dialer", "ivr"},  # calling windows share the IVR's hours parser
+    "qa": {"qa", "dialer"},  # complaints normalise numbers as the dialer does
 }
 PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor", "ivr",
-        "dialer")
+        "dialer", "qa")
 # Build-time scripts that run external programs are not part of the cores they sit in.
 TOOLS = {"ivr.prompts_build"}
 PROJECT = ("telephony", "recordings", "callfloor", "ivr", "dialer", "floor", "qa")
