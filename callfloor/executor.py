@@ -16,13 +16,16 @@ from callfloor.bus.mqtt import EventBus
 from callfloor.store import CallStart, Store
 from telephony.calls.commands import (
     AnalyzeAudio,
+    CloseListen,
     CloseMedia,
     Command,
     ConnectMedia,
+    OpenListen,
     OpenMedia,
     PlayAudio,
     Publish,
     RecordAudio,
+    SetListenPeer,
     SetMediaPeer,
     StartRecording,
     StopAudio,
@@ -87,6 +90,12 @@ class FloorExecutor:
                     self._write(lambda: store.set_recording(call, path))
             case CloseMedia(call):
                 self.relay.close(call)
+            case OpenListen(listen, call, port):
+                self.relay.fanout.open(listen, call, port)
+            case SetListenPeer():
+                self.relay.fanout.set_peer(command)
+            case CloseListen(listen):
+                self.relay.fanout.close(listen)
             case WriteCallStarted():
                 start = CallStart(command.uuid, command.sip_call_id, command.direction,  # type: ignore[arg-type]
                                   command.caller, command.callee, command.did or None,

@@ -16,10 +16,12 @@ __all__ = [
     "AudioRecorded",
     "RecordAudio",
     "StopAudioRecording",
+    "CloseListen",
     "CloseMedia",
     "Command",
     "ConnectMedia",
     "DigitDetected",
+    "ListenFailed",
     "PlayAudio",
     "PlaybackFinished",
     "StopAudio",
@@ -27,8 +29,10 @@ __all__ = [
     "MediaEvent",
     "MediaFailed",
     "MediaTimedOut",
+    "OpenListen",
     "OpenMedia",
     "Publish",
+    "SetListenPeer",
     "SetMediaPeer",
     "Side",
     "StartRecording",
@@ -160,6 +164,35 @@ class CloseMedia:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenListen:
+    """Bind the RTP port (and its RTCP port + 1) of listen leg ``listen`` on bridged ``call``: a
+    team lead's phone that will hear both sides of ``call`` mixed (telephony.calls.listen)."""
+
+    listen: str
+    call: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetListenPeer:
+    """Where the listener's phone takes its audio (until latching knows better), in which G.711
+    law and payload type; the mix starts flowing to it."""
+
+    listen: str
+    host: str
+    port: int
+    codec: str
+    audio_pt: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseListen:
+    """Stop the listener's mix and close its ports; the monitored call is not touched."""
+
+    listen: str
+
+
+@dataclass(frozen=True, slots=True)
 class WriteCallStarted:
     """Insert the call-detail row as soon as a call is offered (status 'active')."""
 
@@ -232,6 +265,9 @@ Command = (
     | SetMediaPeer
     | StartRecording
     | CloseMedia
+    | OpenListen
+    | SetListenPeer
+    | CloseListen
     | WriteCallStarted
     | WriteCallAnswered
     | WriteCallEnded
@@ -298,6 +334,16 @@ class AudioClassified:
     detail: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ListenFailed:
+    """A listen leg's media could not be set up (its port could not be bound)."""
+
+    call: str
+    listen: str
+    reason: str
+
+
 MediaEvent = (
     MediaTimedOut | MediaFailed | PlaybackFinished | DigitDetected | AudioRecorded | AudioClassified
+    | ListenFailed
 )

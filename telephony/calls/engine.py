@@ -17,6 +17,7 @@ from telephony.calls.commands import (
     AudioRecorded,
     Command,
     DigitDetected,
+    ListenFailed,
     MediaEvent,
     MediaFailed,
     MediaTimedOut,
@@ -30,6 +31,7 @@ from telephony.calls.context import ALLOW, EngineContext
 from telephony.calls.director import DialObserver, Director
 from telephony.calls.hosted import HostedCall
 from telephony.calls.ids import IdFactory
+from telephony.calls.listen import ListenDesk
 from telephony.calls.media import PortPool
 from telephony.calls.outbound import OriginatedCall, OriginateRefused
 from telephony.calls.policy import EnginePolicy
@@ -72,6 +74,7 @@ class CallEngine(InviteRouting):
         self.ports = PortPool(*policy.rtp_ports)
         self.calls: dict[str, Call] = {}
         self.busy_seats: dict[str, set[str]] = {}  # seat -> its live calls
+        self.listening = ListenDesk(self.ctx, self.ports, self.seats)  # silent monitoring
         self._invites: dict[tuple[str, str, int], TxKey] = {}  # merged-request detection, §8.2.2.2
         self.draining = False
         trunk = policy.trunk
@@ -112,6 +115,9 @@ class CallEngine(InviteRouting):
     def media_event(self, event: MediaEvent, now: float) -> None:
         """Dead media, a failed relay, a prompt played out, a digit from a hosted caller."""
         self.ctx.now = now
+        if isinstance(event, ListenFailed):
+            self.listening.media_failed(event.listen, now)
+            return
         call = self.calls.get(event.call)
         if call is None:
             return
@@ -163,6 +169,18 @@ class CallEngine(InviteRouting):
         call.dial(ring_timeout, now, headers=headers)
         return call
 
+    def listen(self, call_uuid: str, listener_seat: str, now: float) -> str:
+        """Let ``listener_seat`` silently hear bridged call ``call_uuid`` (telephony.calls.listen);
+        returns the listen leg's Call-ID. Raises :class:`~telephony.calls.listen.ListenError`
+        for an unknown or unbridged call, an unregistered listener or no media port left."""
+        self.ctx.now = now
+        return self.listening.start(self.calls.get(call_uuid), call_uuid, listener_seat, now,
+                                    draining=self.draining)
+
+    def _call_done(self, call: Call) -> None:
+        super()._call_done(call)
+        self.listening.call_ended(call.uuid, self.ctx.now)
+
     def transport_error(self, peer: Peer, now: float) -> None:
         """A send to ``peer`` failed (ICMP, refused TCP connection)."""
         self.ctx.now = now
@@ -196,6 +214,7 @@ class CallEngine(InviteRouting):
         self.draining = True
         for call in list(self.calls.values()):
             call.hangup(now, "shutdown")
+        self.listening.stop_all(now)
         if self.trunk_registration is not None:
             self.trunk_registration.stop(now)
 

@@ -34,6 +34,7 @@ from telephony.net.hosting import Hosting
 from telephony.net.player import MediaClock, PromptFrames
 from telephony.net.ports import CHANNEL, Bridge, RtcpPort, RtpPort, clock
 from telephony.net.recorder import RecorderTap
+from telephony.net.relay_fanout import RelayFanout
 from telephony.net.rewrite import pt_map, xlat
 
 __all__ = ["MediaRelay"]
@@ -68,6 +69,8 @@ class MediaRelay:
         self._phases: list[dict[str, Bridge]] = [{} for _ in range(FLUSH_PHASES)]
         self._tick = 0
         self._task: asyncio.Task[None] | None = None
+        # Silent monitoring: listeners' ports and mixes; no cost on the packet path until one answers.
+        self.fanout = RelayFanout(self.bridges, self.clock, self._bind, lambda e: self.on_event(e))
 
     async def start(self) -> None:
         """Start the shared 10 ms clock."""
@@ -180,6 +183,7 @@ class MediaRelay:
                 hosting.pause()
             else:
                 hosting.start()
+        self.fanout.rewire(call)
 
     def play(self, call: str, side: Side, token: str, prompts: tuple[str, ...], loop: bool) -> None:
         """Play prompts to a hosted side."""
@@ -313,6 +317,7 @@ class MediaRelay:
 
     async def close_all(self) -> None:
         """Close every bridge and stop the clock."""
+        self.fanout.close_all()
         for call in list(self.bridges):
             self.close(call)
         if self._task is not None:

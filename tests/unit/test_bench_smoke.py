@@ -88,3 +88,9 @@ def test_ivr_benchmark_reports_a_level() -> None:
         assert set(level["time_to_seat_ms"]) == {"p50", "p90", "p99", "max"}
     assert isinstance(level["floor_cpu_pct"], float)
     assert result["max_clean_cps"] in (0, 2)
+
+
+def test_analytics_benchmark_reports_speed_and_accuracy() -> None:
+    result = run_bench("analytics.py", "--calls", "2", "--seconds", "30")
+    assert set(result) >= {"x_realtime", "per_call_ms", "accuracy"}
+    assert result["x_realtime"] > 0

@@ -27,7 +27,8 @@ ALLOWED = {
     "qa": {"qa", "dialer"},  # complaints normalise numbers as the dialer does
 }
 PURE = ("telephony.sip", "telephony.rtp", "telephony.calls", "recordings.timeline", "floor", "ivr",
-        "dialer", "qa")
+        "dialer", "qa", "recordings.analytics", "recordings.analytics_config",
+        "recordings.analytics_frames", "recordings.analytics_level", "recordings.analytics_runs")
 # Build-time scripts that run external programs are not part of the cores they sit in.
 TOOLS = {"ivr.prompts_build"}
 PROJECT = ("telephony", "recordings", "callfloor", "ivr", "dialer", "floor", "qa")
