@@ -20,12 +20,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from callfloor.archivejob import Archiver
 from callfloor.bus.mqtt import EventBus, open_bus
 from callfloor.dialer_runtime import DialerRuntime
 from callfloor.executor import FloorExecutor
+from callfloor.floorlive import LiveFloor
 from callfloor.floorwiring import build_switchboard
+from callfloor.housekeeping import Periodic
 from callfloor.settings import ConfigError, Settings
 from callfloor.store import Store
+from callfloor.store.audit import AuditLog
+from callfloor.store.complaints import ComplaintStore
 from callfloor.store.dialer import DialerStore
 from callfloor.switchboard import Switchboard
 from dialer.abandon import AbandonTracker
@@ -45,6 +50,8 @@ __all__ = ["Running", "policy_from_settings", "recover", "run", "running", "serv
 
 log = logging.getLogger("callfloor")
 
+BLACKLIST_EXPIRY_EVERY = 3600.0  # seconds between runs of the blacklist's expiry job
+
 
 @dataclass
 class Running:
@@ -60,6 +67,8 @@ class Running:
     http_address: tuple[str, int] | None
     switchboard: Switchboard | None = None
     dialer: DialerRuntime | None = None
+    live: LiveFloor | None = None
+    archiver: Archiver | None = None
 
     @property
     def engine(self) -> CallEngine:
@@ -154,6 +163,12 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         stack.push_async_callback(executor.close)
         server = SipServer(engine, executor)
         relay.on_event = server.media_event
+        audit = AuditLog(store)
+        live = None
+        if board is not None:
+            # Listening from the first event on: the board is the fold of every event.
+            live = LiveFloor(settings, server, board, campaigns, audit, bus=bus)
+            executor.listeners.append(live.on_event)
         address = await server.start(host, port)
         stack.push_async_callback(server.close)
         stack.push_async_callback(server.drain)
@@ -161,15 +176,26 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         if campaigns and board is not None:
             dialer = await start_dialer(settings, campaigns, store, server, board, executor)
             stack.push_async_callback(dialer.close)  # before the drain: no new dials
+        if live is not None:
+            live.dialer = dialer
+            await live.start()
+            stack.push_async_callback(live.close)
+        archiver = Archiver(store, settings.archive, storage)
+        if settings.archive.enabled:
+            archiver.start()
+            stack.push_async_callback(archiver.close)
+        expiry = Periodic("blacklist expiry", BLACKLIST_EXPIRY_EVERY, ComplaintStore(store).expire_blacklist)
+        expiry.start()
+        stack.push_async_callback(expiry.close)
         http_address = None
         if http:
             from callfloor.web.server import serve_http
 
             http_address = await stack.enter_async_context(
-                serve_http(settings, store, server, board, dialer))
+                serve_http(settings, store, server, board, dialer, live=live, archiver=archiver))
         log.info("callfloor listening for SIP on %s:%s (UDP+TCP)", *address)
         yield Running(settings, server, relay, store, bus, executor, address, http_address, board,
-                      dialer)
+                      dialer, live, archiver)
 
 
 def load_campaigns_for(settings: Settings) -> list[Campaign]:

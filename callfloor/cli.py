@@ -5,9 +5,11 @@
     callfloor check-config FILE                    validate a configuration and exit
     callfloor campaign list|import|dnc ...         campaigns, lead imports, do-not-call lists
     callfloor report outbound --day D|--month M    outbound report per seat or team
-    callfloor simulate dialer --scenario FILE      the pacing dialer in simulated time
+    callfloor simulate dialer|floor --scenario F   the dialer or a blended floor in simulated time
     callfloor user add|list|edit|passwd|...        web users, roles and the audit log
     callfloor qa forms|sample|report ...           QA forms, daily samples, QA reports
+    callfloor archive run|verify|retention|find    the recordings archive
+    callfloor complaint|blacklist ...              complaint cases and blacklist records
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from callfloor import campaigncli, qacli, reportcli, simulate, usercli
+from callfloor import archivecli, campaigncli, complaintcli, qacli, reportcli, simulate, usercli
 from callfloor.demo import add_arguments as add_demo_arguments
 from callfloor.settings import ConfigError, describe_env, load_settings
 from dialer.campaign import CampaignError
@@ -63,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     reportcli.add_parser(sub)
     usercli.add_parser(sub)
     qacli.add_parser(sub)
+    archivecli.add_parser(sub)
+    complaintcli.add_parser(sub)
     simulate.add_parser(sub)
     return parser
 
@@ -80,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usercli.run(args)
     if args.command == "qa":
         return qacli.run(args)
+    if args.command == "archive":
+        return archivecli.run(args)
+    if args.command in ("complaint", "blacklist"):
+        return complaintcli.run(args)
     try:
         if args.command == "run":
             from callfloor.app import run

@@ -36,12 +36,17 @@ from callfloor.sim.customers import CustomerMix, SimCustomers
 from callfloor.sim.desk import ApiError, SeatDesk
 from callfloor.sim.narration import Narrator
 from callfloor.sim.watch import CampaignWatch
+from callfloor.store.users import UserStore
+from callfloor.web.passwords import Passwords
 
 __all__ = ["DemoOptions", "add_arguments", "demo_settings", "main", "options_from", "run_demo"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "demo.toml"
 CAMPAIGNS = ROOT / "config" / "demo-campaigns"
+WATCHER = ROOT / "config" / "demo-watcher.toml"
+# The demo's web users (loopback only): the team lead's monitor, QA, and each seat's own page.
+DEMO_USERS = (("lead", "lead", "demo-lead"), ("qa", "qa", "demo-qa-1"))
 PROMPTS = ROOT / "config" / "ivr" / "prompts"
 CARRIER = ("127.0.0.2", 5070)
 CAMPAIGN = "demo"  # the campaign id (config/demo-campaigns/demo.toml)
@@ -102,7 +107,8 @@ def demo_settings(*, seats: int, data_dir: Path, sip_port: int, http_port: int,
                         "name": f"Seat {1001 + i}"} for i in range(len(data["seats"]), seats))]
     for seat in data["seats"]:
         if seat["id"] in campaign_seats:
-            seat.update(team=OUTBOUND_TEAM, queues=[])
+            # Out of the inbound queues, but able to help support when the watcher lends them.
+            seat.update(team=OUTBOUND_TEAM, queues=[], skills={**seat.get("skills", {}), "support": 1})
     both = (socket.SOCK_DGRAM, socket.SOCK_STREAM)
     data["sip"] = {**data.get("sip", {}), "listen": f"127.0.0.1:{_free('127.0.0.1', sip_port, both)}"}
     data["trunk"] = {**data["trunk"], "host": CARRIER[0], "port": carrier_port,
@@ -117,7 +123,23 @@ def demo_settings(*, seats: int, data_dir: Path, sip_port: int, http_port: int,
     broker = _free("127.0.0.1", 1883)
     data["bus"] = {**data.get("bus", {}), "embedded_listen": f"127.0.0.1:{broker}"}
     data["log"] = {"level": "WARNING"}
+    if campaign_seats:
+        data["monitor"] = {**data.get("monitor", {}), "watcher": str(WATCHER)}
     return Settings.model_validate(data)
+
+
+async def _demo_users(service: Running) -> None:
+    """The demo's web users, created once in the demo's database (hashing runs off the loop)."""
+    users = UserStore(service.store)
+    passwords = Passwords()
+    wanted = [*DEMO_USERS, *((f"seat{s.id}", "seat", f"demo{s.id}") for s in service.settings.seats)]
+    for username, role, password in wanted:
+        if await users.get(username) is not None:
+            continue
+        hashed = await asyncio.to_thread(passwords.hash, password)
+        seat = username.removeprefix("seat") if role == "seat" else None
+        await users.add(username, role=role, password_hash=hashed, now=time.time(), by="demo",
+                        seat=seat, name=username)
 
 
 def _say(text: str) -> None:
@@ -176,6 +198,8 @@ callfloor demo floor is up
     return lines + f"""
   recordings     {recordings}/YYYY/MM/DD/<call>.wav (stereo: left customer, right seat)
   database       {settings.storage.db_path.resolve()}  (tables calls, leads, attempts, dispositions)
+  monitor        http://{web[0]}:{web[1]}/monitor   (log in as lead / demo-lead; QA: qa / demo-qa-1;
+                 a seat's own page /seat as seat<id> / demo<id>, e.g. seat1001 / demo1001)
   HTTP           http://{web[0]}:{web[1]}/api/queues  /api/seats  /api/calls  /api/calls/live  /api/campaigns
   MQTT           {settings.bus.embedded_listen}  topic {settings.bus.topic_prefix}/{settings.bus.site}/events/#
 Ctrl-C stops the demo.
@@ -259,6 +283,7 @@ async def _demo(options: DemoOptions) -> None:
         ready = asyncio.Event()
         printer = loop.create_task(_print_events(service, narrator, ready))
         await asyncio.wait_for(ready.wait(), 10)
+        await _demo_users(service)
         floor = await _Floor.start(settings, service, options, campaign_seats, rng)
         print(_banner(settings, service, floor.phones, options, campaign_seats), flush=True)
         inbound = [p for p in floor.phones if p.user not in campaign_seats]

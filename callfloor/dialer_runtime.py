@@ -540,7 +540,7 @@ class DialerRuntime:
         self.seat_calls[dial.seat] = dial
         self.notify(dial.seat, self.screen(dial))
         self.publish("dialer.connected", now, campaign=dial.run.id, call=dial.uuid, lead=dial.lead.id,
-                     seat=dial.seat, after_s=round(now - (dial.human_at or now), 3))
+                     seat=dial.seat, after_s=round(now - (dial.human_at or now), 3), amd=dial.amd)
 
     def notify(self, seat: str, event: dict[str, Any]) -> None:
         """Send an event to the seat's open screens (SSE)."""

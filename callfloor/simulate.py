@@ -1,6 +1,8 @@
-"""``callfloor simulate dialer``: run a campaign scenario in simulated time with the real pacer.
+"""``callfloor simulate dialer|floor``: campaigns, or a blended floor, in simulated time.
 
     callfloor simulate dialer --scenario config/scenarios/example.toml [--seed N] [--json]
+    callfloor simulate floor --scenario config/scenarios/floor/example.toml [--seed N]
+                             [--watcher none|rules|erlang] [--json]
 
 The scenario's mode and ``progressive`` (the baseline) run with the same seed; the text output is
 a small table of both, ``--json`` one object (rates as fractions). Exit status: 0 done; 2 the
@@ -16,10 +18,16 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from dialer.pacing import Mode
+from dialer.abandon import AbandonBudget, AbandonTracker, CallKind
+from dialer.pacing import Mode, Pacer, PacerPriors, PacingSnapshot
+from dialer.pacing_model import ModelConfig
 from dialer.sim import Scenario, ScenarioError, SimResult, load_scenario, simulate
+from floor.sim import CampaignSpec, FloorResult, FloorScenario, load_floor_scenario, simulate_floor
+from floor.sim import ScenarioError as FloorScenarioError
 
-__all__ = ["add_parser", "report", "run"]
+__all__ = ["WATCHERS", "DialerPacing", "add_parser", "floor_table", "report", "run", "run_floor"]
+
+WATCHERS = {"none": "off", "rules": "rules", "erlang": "erlang"}  # --watcher -> policy mode
 
 BAD_SCENARIO = 2
 
@@ -37,6 +45,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     dialer.add_argument("--scenario", type=Path, required=True, help="scenario TOML (see config/scenarios/)")
     dialer.add_argument("--seed", type=int, default=1, help="random seed (default 1): the same seed, the same figures")
     dialer.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    floor = commands.add_parser(
+        "floor", help="a blended floor (inbound queues, campaigns) with the real queue-watcher",
+        description="Simulate a day of inbound queues and outbound campaigns with the real "
+        "queue-watcher and pacer; print service level, abandonment and ASA per queue, outbound "
+        "occupancy, abandonment and seat-hours, and seat moves. See docs/watcher.md.")
+    floor.add_argument("--scenario", type=Path, required=True, help="floor scenario TOML")
+    floor.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    floor.add_argument("--watcher", choices=sorted(WATCHERS), default=None,
+                       help="override the policy's mode: none (static split), rules, erlang")
+    floor.add_argument("--json", action="store_true", help="print one JSON object (with the decision log)")
 
 
 def report(scenario: Scenario, seed: int, chosen: SimResult, baseline: SimResult,
@@ -65,7 +83,9 @@ def _table(scenario: Scenario, seed: int, chosen: SimResult, baseline: SimResult
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run ``simulate dialer`` for parsed ``args``; returns the exit status."""
+    """Run ``simulate dialer`` or ``simulate floor`` for parsed ``args``; returns the exit status."""
+    if getattr(args, "simulate_command", "dialer") == "floor":
+        return run_floor(args, out, err)
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
@@ -82,4 +102,93 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         print(json.dumps(report(scenario, args.seed, chosen, baseline, elapsed)), file=out)
     else:
         _table(scenario, args.seed, chosen, baseline, out)
+    return 0
+
+
+class DialerPacing:
+    """The real :class:`dialer.pacing.Pacer` and :class:`dialer.abandon.AbandonTracker` behind
+    the floor simulator's ``CampaignPacing`` (``floor`` may not import ``dialer`` itself)."""
+
+    def __init__(self, spec: CampaignSpec) -> None:
+        self.target = spec.target_abandon
+        self.pacer = Pacer(spec.mode, priors=PacerPriors(wrap_up=max(spec.wrap_up, 1.0)),
+                           model=ModelConfig(grace=spec.grace))
+        self.tracker = AbandonTracker(spec.target_abandon)
+        self._budget: AbandonBudget | None = None
+        self._key = (-1, -1)
+        self._counted = 0
+
+    def decide(self, now: float, ready: int, talking: tuple[float, ...], wrapping: tuple[float, ...],
+               dialing: tuple[float, ...], waiting: tuple[float, ...]) -> int:
+        """Builds the pacing snapshot with the 24-hour abandonment budget and asks the pacer."""
+        key = (self._counted, int(now))  # the budget moves with each counted call and each second
+        if key != self._key or self._budget is None:
+            self._budget, self._key = self.tracker.budget(now), key
+        b = self._budget
+        snapshot = PacingSnapshot(now, ready, talking, wrapping, dialing, waiting, self.target,
+                                  b.predictive_allowed, b.slack_24h,
+                                  uncontrolled_abandon=b.false_positive_24h)
+        return self.pacer.decide(snapshot)
+
+    def dial_ended(self, now: float, duration: float, live: bool) -> None:
+        """Teaches the dial model."""
+        self.pacer.observe_dial(duration, live)
+
+    def connected(self, now: float) -> None:
+        """Counts a connected live answer."""
+        self._counted += 1
+        self.tracker.add(now, CallKind.CONNECTED)
+        self.pacer.observe_connected(self.target)
+
+    def abandoned(self, now: float) -> None:
+        """Counts an abandoned live answer."""
+        self._counted += 1
+        self.tracker.add(now, CallKind.ABANDONED)
+        self.pacer.observe_abandoned(self.target)
+
+    def talk_ended(self, duration: float) -> None:
+        """Teaches the seat model."""
+        self.pacer.observe_talk(duration)
+
+    def wrap_ended(self, duration: float) -> None:
+        """Teaches the seat model."""
+        self.pacer.observe_wrap(duration)
+
+
+def floor_table(scenario: FloorScenario, result: FloorResult, out: TextIO) -> None:
+    """The text report of one floor run."""
+    print(f"{scenario.name}: {scenario.seat_count} seats, {scenario.hours:g} h, watcher "
+          f"{result.watcher}, seed {result.seed}", file=out)
+    print(f"{'queue':<16}{'offered':>8}{'SL':>8}{'abandon':>9}{'ASA s':>8}{'seat-h':>8}", file=out)
+    for name, q in result.queues.items():
+        d = q.to_dict()
+        sl = "-" if d["service_level"] is None else f"{d['service_level']:.1%}"
+        ab = "-" if d["abandon_rate"] is None else f"{d['abandon_rate']:.1%}"
+        asa = "-" if d["asa_s"] is None else f"{d['asa_s']:.1f}"
+        print(f"{name:<16}{d['offered']:>8}{sl:>8}{ab:>9}{asa:>8}{d['seat_hours']:>8.1f}", file=out)
+    print(f"{'campaign':<16}{'dials':>8}{'occup.':>8}{'abandon':>9}{'':>8}{'seat-h':>8}", file=out)
+    for name, c in result.campaigns.items():
+        d = c.to_dict()
+        occ = "-" if d["occupancy"] is None else f"{d['occupancy']:.1%}"
+        print(f"{name:<16}{d['dials']:>8}{occ:>8}{d['abandon_rate']:>9.2%}{'':>8}{d['seat_hours']:>8.1f}",
+              file=out)
+    print(f"seat moves: {len(result.moves)}; outbound seat-hours {result.outbound_seat_hours:.1f}", file=out)
+
+
+def run_floor(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run ``simulate floor``; returns the exit status (2: the scenario is missing or invalid)."""
+    try:
+        scenario = load_floor_scenario(args.scenario)
+    except FloorScenarioError as exc:
+        print(f"callfloor simulate: {exc}", file=err)
+        return BAD_SCENARIO
+    started = time.perf_counter()
+    watcher = WATCHERS[args.watcher] if args.watcher else None
+    result = simulate_floor(scenario, args.seed, watcher=watcher, pacing=DialerPacing)
+    if args.json:
+        data = result.to_dict(moves=True)
+        data["elapsed_s"] = round(time.perf_counter() - started, 3)
+        print(json.dumps(data), file=out)
+    else:
+        floor_table(scenario, result, out)
     return 0

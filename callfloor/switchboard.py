@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from floor.acd import Acd
 from floor.errors import FeatureCodeError
+from floor.eventlog import acd_record
 from floor.events import (
     AcdCommand,
     Announce,
@@ -411,21 +412,11 @@ class Switchboard:
                     caller.control.play("announce", tuple(queue_announcement(position, minutes)), now)
             case Overflow(call, queue, target, reason, wait):
                 self._overflow(call, queue, target.kind, target.name, reason, now)
-            case QueueEvent(kind, call, queue, seat, wait, at, data):
-                self._publish(f"queue.{kind.value}", at, call=call, queue=queue, seat=seat,
-                              wait_s=round(wait, 3), **dict(data))
-            case SeatStateChanged():
-                self._publish("seat.state", command.at, seat=command.seat,
-                              presence=command.presence.value, call_state=command.call_state.value,
-                              reason=command.reason, call=command.call, since=command.since,
-                              previous_presence=command.previous_presence.value,
-                              previous_call_state=command.previous_call_state.value,
-                              previous_reason=command.previous_reason, by=command.by)
-            case SeatAvailabilityChanged(seat, reachable, busy, lent, at):
-                self._publish("seat.availability", at, seat=seat, reachable=reachable,
-                              busy_elsewhere=busy, lent_to=lent)
-            case SeatMembershipChanged(seat, queues, at, by):
-                self._publish("seat.membership", at, seat=seat, queues=list(queues), by=by)
+            case QueueEvent() | SeatStateChanged() | SeatAvailabilityChanged() | SeatMembershipChanged():
+                record = acd_record(command)
+                if record is not None:
+                    kind, _, payload = record
+                    self.emit(Publish(kind, payload, store=True))
         return []
 
     def _overflow(self, call: str, queue: str, kind: OverflowKind, name: str, reason: str,

@@ -7,6 +7,9 @@ more fresh than complete. Topics:
 
     <prefix>/<site>/events/<kind>        call and seat events (not retained)
     <prefix>/<site>/seats/<id>/state     a seat's current state (retained)
+
+The live floor's retained tree (queues, seats, campaigns, commands) is in
+``callfloor/bus/floortopics.py`` and ``docs/monitor.md``.
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ class EventBus:
     ) -> None:
         _check_level("site", site)
         self.endpoint = endpoint
+        self.topic_prefix = topic_prefix
+        self.site = site
         self.prefix = f"{topic_prefix}/{site}"
         self.dropped = 0
         self.published = 0
@@ -115,13 +120,15 @@ class EventBus:
         _check_level("seat id", seat_id)
         return f"{self.prefix}/seats/{seat_id}/state"
 
-    def publish(self, topic: str, payload: Mapping[str, Any], *, retain: bool = False, qos: int = 0) -> None:
-        """Queue `payload` as JSON (with "ts" added unless given) for `topic`; returns at once."""
+    def publish(self, topic: str, payload: Mapping[str, Any], *, retain: bool = False, qos: int = 0,
+                stamp: bool = True) -> None:
+        """Queue `payload` as JSON for `topic`; returns at once. With `stamp`, "ts" (the clock)
+        is added unless the payload has one; without it the payload goes out as it is."""
         if not topic or "+" in topic or "#" in topic:
             raise ValueError(f"cannot publish to {topic!r}: empty or has wildcards")
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos}")
-        body = {"ts": self._clock(), **payload}
+        body = {"ts": self._clock(), **payload} if stamp else dict(payload)
         data = json.dumps(body, separators=(",", ":"), default=str).encode()
         if self._queue.full():
             self._queue.get_nowait()

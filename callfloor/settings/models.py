@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from callfloor.settings.archive import ArchiveSettings
 from callfloor.settings.auth import AuthSettings
 from callfloor.settings.floor import FeatureCodeSettings, IvrSettings, QueueSettings, TeamSettings
 from callfloor.settings.monitor import MonitorSettings
@@ -30,6 +31,7 @@ from callfloor.settings.sections import (
     StorageSettings,
     TrunkSettings,
 )
+from qa.complaints import ComplaintSettings
 
 __all__ = ["RoutesSettings", "Settings"]
 
@@ -84,6 +86,8 @@ class Settings(BaseSettings):
     features: FeatureCodeSettings = Field(default_factory=lambda: FeatureCodeSettings(), description="Seat feature codes.")
     dialer: DialerSettings = Field(default_factory=lambda: DialerSettings(), description="The outbound dialer: campaigns and lead imports.")
     auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Web login sessions and throttling.")
+    archive: ArchiveSettings = Field(default_factory=lambda: ArchiveSettings(), description="The recordings archive: FLAC, checksums, retention, S3.")
+    complaints: ComplaintSettings = Field(default_factory=lambda: ComplaintSettings(), description="Complaint handling and who approves blacklist records.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings(), description="The live monitor's alerts, the floor topics and the queue-watcher.")
 
     _source: str = PrivateAttr(default="<defaults>")

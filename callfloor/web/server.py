@@ -1,6 +1,7 @@
-"""The HTTP API in the service's own event loop (Starlette on uvicorn).
+"""The HTTP API and pages in the service's own event loop (Starlette on uvicorn).
 
-Health, registered seats, live calls, call records and recording download, queues and seat
+Login and sessions (``callfloor/web/auth.py``), the live monitor and the seat page
+(``monitor.py``, ``seat.py``); health, registered seats, live calls, call records and recording download, queues and seat
 presence, the dialer's campaigns, leads, do-not-call list and the seats' screen pop
 (``callfloor/web/dialer.py``), and the outbound reports (``callfloor/web/reports.py``).
 """
@@ -16,27 +17,44 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
+from callfloor.archivejob import Archiver
 from callfloor.dialer_runtime import DialerRuntime
+from callfloor.floorlive import LiveFloor
+from callfloor.qacli import DEFAULT_FORMS as QA_FORMS
 from callfloor.settings import Settings
 from callfloor.store import Store
+from callfloor.store.audit import AuditLog
+from callfloor.store.complaints import ComplaintStore
+from callfloor.store.qa import QaStore
 from callfloor.switchboard import Switchboard
+from callfloor.web.auth import Auth, AuthMiddleware, Role, auth_routes, current_user, requires
+from callfloor.web.complaints import complaint_routes, may_play, wav_source
 from callfloor.web.dialer import dialer_routes
+from callfloor.web.monitor import monitor_routes
+from callfloor.web.playback import archive_source
+from callfloor.web.qa import qa_routes
 from callfloor.web.reports import report_routes
+from callfloor.web.seat import seat_routes
 from floor.snapshot import FloorSnapshot, QueueView, SeatView
 from floor.states import PresenceAction
+from qa.forms import load_forms
 from telephony.net.server import SipServer
 
 __all__ = ["build_app", "serve_http"]
 
 
 def build_app(settings: Settings, store: Store, sip: SipServer,
-              switchboard: Switchboard | None = None, dialer: DialerRuntime | None = None) -> Starlette:
+              switchboard: Switchboard | None = None, dialer: DialerRuntime | None = None, *,
+              live: LiveFloor | None = None, archiver: Archiver | None = None) -> Starlette:
     """The Starlette application."""
     recordings = settings.storage.recordings_dir.resolve()
+    auth = Auth(store, settings.auth)
+    audit = AuditLog(store)
 
     def floor_view() -> FloorSnapshot | None:
         return switchboard.acd.snapshot(sip.clock()) if switchboard is not None else None
@@ -94,7 +112,7 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
         rows = await store.calls(limit=limit, seat_id=seat)
         return JSONResponse([_row(r) for r in rows])
 
-    async def live(request: Request) -> JSONResponse:
+    async def live_calls(request: Request) -> JSONResponse:
         return JSONResponse([
             {"call": c.uuid, "direction": c.direction, "caller": c.caller, "callee": c.callee,
              "seat": c.seat_id, "state": c.state.name.lower(), "started_at": c.started_at,
@@ -102,22 +120,42 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
             for c in sip.engine.calls.values()
         ])
 
-    async def recording(request: Request) -> Any:
-        row = await store.call(request.path_params["uuid"])
-        if row is None or not row.recording_path:
-            return JSONResponse({"error": "no recording for this call"}, status_code=404)
-        path = (recordings / row.recording_path).resolve()
-        if not path.is_relative_to(recordings) or not path.exists():
-            return JSONResponse({"error": "recording file missing"}, status_code=404)
-        return FileResponse(path, media_type="audio/wav")
+    recording_source = archive_source(archiver) if archiver is not None else wav_source(recordings)
+    teams = {s.id: s.team for s in settings.seats}
 
+    @requires(Role.SEAT, Role.LEAD, Role.QA)
+    async def recording(request: Request) -> Response:
+        """A call's recording for the people who may hear it (QA, its seat, a lead of its team,
+        admins); every playback is audited."""
+        user, uuid = current_user(request), request.path_params["uuid"]
+        assert user is not None
+        row = await store.call(uuid)
+        if row is None:
+            return JSONResponse({"error": f"no call {uuid}"}, status_code=404)
+        if not may_play(user, row, teams.get(row.seat_id or "")):
+            return JSONResponse({"error": f"call {uuid} is not one you may play"}, status_code=403)
+        response = await recording_source(row)
+        if response is None:
+            return JSONResponse({"error": "no recording for this call"}, status_code=404)
+        await audit.write(user.username, "recording.play", f"call:{uuid}",
+                          {"via": "api", "seat": row.seat_id}, sip.clock())
+        return response
+
+    pages: list[BaseRoute] = []
+    if live is not None:
+        pages += [*monitor_routes(live, audit, sip.clock), *seat_routes(live, sip.clock, dialer)]
+    pages += qa_routes(store, QaStore(store), audit, settings, sip.clock, recordings=archiver,
+                       forms=load_forms(QA_FORMS) if QA_FORMS.is_dir() else None)
+    pages += complaint_routes(ComplaintStore(store), audit, settings, sip.clock,
+                              policy=settings.complaints, recording=recording_source)
     return Starlette(routes=[
+        *auth_routes(auth), *pages,
         Route("/health", health), Route("/api/seats", seats), Route("/api/calls", calls),
-        Route("/api/calls/live", live), Route("/api/calls/{uuid}/recording.wav", recording),
+        Route("/api/calls/live", live_calls), Route("/api/calls/{uuid}/recording.wav", recording),
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
         *report_routes(settings, store.path, clock=sip.clock),
         *(dialer_routes(dialer, sip.clock) if dialer is not None else ()),
-    ])
+    ], middleware=[Middleware(AuthMiddleware, auth=auth)])
 
 
 def _seat_state(view: SeatView) -> dict[str, Any]:
@@ -156,11 +194,14 @@ class _EmbeddedServer(uvicorn.Server):
 @contextlib.asynccontextmanager
 async def serve_http(settings: Settings, store: Store, sip: SipServer,
                      switchboard: Switchboard | None = None,
-                     dialer: DialerRuntime | None = None) -> AsyncIterator[tuple[str, int]]:
+                     dialer: DialerRuntime | None = None, *, live: LiveFloor | None = None,
+                     archiver: Archiver | None = None) -> AsyncIterator[tuple[str, int]]:
     """Serve the HTTP API until the context exits; yields the bound address."""
-    config = uvicorn.Config(build_app(settings, store, sip, switchboard, dialer), host=settings.http.host,
-                            port=settings.http.port, log_level="warning", lifespan="off",
-                            access_log=False)
+    app = build_app(settings, store, sip, switchboard, dialer, live=live, archiver=archiver)
+    # An open monitor page holds an event stream for ever: shutting down waits 2 s, not for it.
+    config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
+                            log_level="warning", lifespan="off", access_log=False,
+                            timeout_graceful_shutdown=2)
     server = _EmbeddedServer(config)
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started and not task.done():

@@ -148,5 +148,6 @@ async def start_service(config: Path, log: Path) -> asyncio.subprocess.Process:
         if proc.returncode is not None:
             break
         await asyncio.sleep(0.05)
-    proc.kill()
+    if proc.returncode is None:
+        proc.kill()
     raise AssertionError(f"callfloor did not start:\n{log.read_text()[-3000:]}")

@@ -90,6 +90,18 @@ def test_ivr_benchmark_reports_a_level() -> None:
     assert result["max_clean_cps"] in (0, 2)
 
 
+def test_watcher_benchmark_reports_every_mode() -> None:
+    result = run_bench("watcher.py", "--quick")
+    assert result["benchmark"] == "watcher"
+    (name,) = result["scenarios"]
+    modes = result["scenarios"][name]["modes"]
+    assert set(modes) == {"off", "rules", "erlang", "optimal"}
+    for mode in ("off", "rules", "erlang"):
+        assert set(modes[mode]) >= {"queues", "outbound_seat_hours", "outbound_abandon_rate", "seat_moves"}
+        assert modes[mode]["outbound_abandon_rate_max"] <= 0.03
+    assert modes["off"]["seat_moves"] == 0
+
+
 def test_analytics_benchmark_reports_speed_and_accuracy() -> None:
     result = run_bench("analytics.py", "--calls", "2", "--seconds", "30")
     assert set(result) >= {"x_realtime", "per_call_ms", "accuracy"}

@@ -1,0 +1,73 @@
+"""The running service's retained floor topics on Mosquitto: a wallboard that subscribes late gets
+every queue's stats and seat's state at once, a seat's presence change arrives as its new state,
+and a move command on the commands topic moves the seat (the ACD says so) and is answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+
+from floor.states import PresenceAction
+from tests.integration.harness import CARRIER_HOST, floor, floor_settings, free_port
+from tests.integration.peers.floor import DEMO_FLOWS
+from tests.integration.peers.mosquitto import mosquitto
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+ROOT = "callfloor/main"
+
+
+async def retained(client: aiomqtt.Client, topics: set[str], timeout: float = 10) -> dict[str, dict[str, Any]]:
+    """The payloads of ``topics`` (the retained ones arrive right after subscribing)."""
+    got: dict[str, dict[str, Any]] = {}
+
+    async def read() -> None:
+        async for message in client.messages:
+            assert isinstance(message.payload, bytes | bytearray)
+            if message.topic.value in topics:
+                got[message.topic.value] = json.loads(message.payload)
+                if set(got) == topics:
+                    return
+
+    await asyncio.wait_for(read(), timeout)
+    return got
+
+
+async def test_a_late_wallboard_sees_the_floor_and_a_command_moves_a_seat(tmp_path: Path) -> None:
+    async with mosquitto(tmp_path / "mosquitto") as broker:
+        settings = floor_settings(
+            tmp_path, trunk={"port": free_port(CARRIER_HOST)}, routes={}, bus={"url": broker.url},
+            ivr={"flows": str(DEMO_FLOWS)},
+            queues=[{"name": "support"}, {"name": "sales"}, {"name": "vip"}],
+            seats=[{"id": f"100{i}", "password": f"secret100{i}", "queues": ["support", "sales"]}
+                   for i in (1, 2)])
+        async with floor(settings) as service:
+            assert service.bus is not None and service.switchboard is not None
+            await asyncio.wait_for(service.bus.wait_connected(), 10)
+            board = service.switchboard
+            service.sip.apply(lambda now: board.set_presence("1001", PresenceAction.PAUSE, now,
+                                                             reason="lunch", by="test"))
+            # A wallboard connects afterwards and still gets the floor: the topics are retained.
+            async with aiomqtt.Client(broker.host, broker.port) as wallboard:
+                await wallboard.subscribe(f"{ROOT}/#", qos=1)
+                got = await retained(wallboard, {f"{ROOT}/seats/1001/state", f"{ROOT}/queues/support/stats"})
+                seat = got[f"{ROOT}/seats/1001/state"]
+                assert (seat["id"], seat["presence"], seat["reason"]) == ("1001", "paused", "lunch")
+                assert got[f"{ROOT}/queues/support/stats"]["id"] == "support"
+
+                await wallboard.publish(f"{ROOT}/commands/seats/1002/move", json.dumps(
+                    {"target": "queue:sales", "by": "wallboard", "correlation_id": "c1"}), qos=1)
+                got = await retained(wallboard, {f"{ROOT}/commands/replies/c1", f"{ROOT}/seats/1002/state"})
+                assert got[f"{ROOT}/commands/replies/c1"]["ok"] is True, got
+                snapshot = board.acd.snapshot(service.sip.clock())
+                assert snapshot.seats["1002"].queues == ("sales",)
+
+                await wallboard.publish(f"{ROOT}/commands/seats/1002/move", json.dumps(
+                    {"target": "queue:nowhere", "correlation_id": "c2"}), qos=1)
+                reply = (await retained(wallboard, {f"{ROOT}/commands/replies/c2"}))[f"{ROOT}/commands/replies/c2"]
+                assert reply["ok"] is False and "nowhere" in reply["error"], reply

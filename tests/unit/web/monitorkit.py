@@ -1,0 +1,164 @@
+"""Shared pieces for the monitor and seat page tests: the LiveFloor contract over a dict board
+with a real asyncio.Queue fan-out, the app (real auth, real audit log), a real HTTP server for
+the event streams, and an SSE reader."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from callfloor.dialer_runtime import DialerRuntime
+from callfloor.web.auth import Auth, AuthMiddleware, auth_routes
+from callfloor.web.monitor import monitor_routes
+from callfloor.web.seat import seat_routes
+
+PRESENCE = {"ready": "ready", "pause": "paused", "logout": "logged-out"}
+
+
+def seat(ident: str, team: str | None, queues: list[str], *, presence: str = "ready",
+         call_state: str = "idle", call: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """A seat as the board JSON has it (docs/monitor.md)."""
+    return {"id": ident, "name": f"Agent {ident}", "team": team, "presence": presence,
+            "call_state": call_state, "reason": reason, "since": 1000.0, "time_in_state_s": 0.0,
+            "calls": 0, "talk_s": 0.0, "call": call, "queues": queues, "lent_to": None, "at": 1000.0}
+
+
+class BoardFloor:
+    """LiveFloor's contract over a dict board: actions change the board and fan the change out."""
+
+    def __init__(self) -> None:
+        self.seats = {
+            "1001": seat("1001", "north", ["support"]),
+            "1002": seat("1002", "south", ["sales"]),
+            "1003": seat("1003", "north", ["support"], call_state="on-call", call="call-77"),
+        }
+        self.queues = {q: {"id": q, "waiting": 0, "longest_wait_s": 0.0} for q in ("support", "sales")}
+        self.campaigns = {"demo": {"id": "demo", "dials": 0}}
+        self.subscribers: list[asyncio.Queue[dict[str, Any]]] = []
+        self.listens: list[tuple[str, str, str, float]] = []
+        self._decisions = [{"seat": "1002", "action": "lend", "rule": "support-sl",
+                            "explanation": "support SL 15m 0.62 < 0.80", "at": 990.0}]
+        self._alerts = [{"id": "sl:support", "kind": "service_level", "subject": "queue:support",
+                         "value": 0.62, "threshold": 0.8, "since": 900.0, "at": 1000.0}]
+
+    def board(self, now: float) -> dict[str, Any]:
+        return copy.deepcopy({"queues": self.queues, "campaigns": self.campaigns, "seats": self.seats,
+                              "at": now})
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self.subscribers.remove(queue)
+
+    def push(self, kind: str, ident: str, data: dict[str, Any] | None) -> None:
+        for queue in self.subscribers:
+            queue.put_nowait({"type": kind, "id": ident, "data": copy.deepcopy(data)})
+
+    def _seat(self, ident: str) -> dict[str, Any]:
+        if ident not in self.seats:
+            raise LookupError(f"unknown seat {ident!r}")
+        return self.seats[ident]
+
+    async def move_seat(self, seat: str, target: str, by: str, now: float) -> dict[str, Any]:
+        found = self._seat(seat)
+        kind, _, name = target.partition(":")
+        if kind == "queue" and name in self.queues:
+            queues = [name]
+        elif kind == "campaign" and name in self.campaigns:
+            queues = [f"campaign-{name}"]
+        else:
+            raise ValueError(f"move target {target!r}: no such queue or campaign")
+        found.update(queues=queues, at=now)
+        self.push("seat", seat, found)
+        return copy.deepcopy(found)
+
+    async def set_presence(self, seat: str, action: str, reason: str | None, by: str,
+                           now: float) -> dict[str, Any]:
+        found = self._seat(seat)
+        if action not in PRESENCE:
+            raise ValueError(f"presence action {action!r}: expected ready, pause or logout")
+        found.update(presence=PRESENCE[action], reason=reason if action == "pause" else None,
+                     since=now, at=now)
+        self.push("seat", seat, found)
+        return copy.deepcopy(found)
+
+    async def listen(self, call: str, listener_seat: str, by: str, now: float) -> dict[str, Any]:
+        self._seat(listener_seat)
+        if not any(s["call"] == call for s in self.seats.values()):
+            raise LookupError(f"no live call {call!r}")
+        self.listens.append((call, listener_seat, by, now))
+        return {"call": call, "listener": listener_seat, "leg": "leg-1"}
+
+    def decisions(self, limit: int) -> list[dict[str, Any]]:
+        return self._decisions[:limit]
+
+    def alerts(self, now: float) -> list[dict[str, Any]]:
+        return list(self._alerts)
+
+
+def idle_dialer() -> DialerRuntime:
+    """A dialer runtime with no campaign: its screen routes and seat subscriptions are real;
+    nothing here dials, so it needs no engine, store or executor."""
+    nothing = cast(Any, None)
+    return DialerRuntime([], nothing, nothing, nothing, nothing)
+
+
+def build_app(auth: Auth, live: BoardFloor, clock: Callable[[], float], extra: list[BaseRoute] | None = None,
+              dialer: DialerRuntime | None = None) -> Starlette:
+    """The monitor and seat routes behind the real login, as the service wires them."""
+    return Starlette(routes=[*auth_routes(auth), *monitor_routes(live, auth.audit, clock),
+                             *seat_routes(live, clock, dialer), *(extra or [])],
+                     middleware=[Middleware(AuthMiddleware, auth=auth)])
+
+
+def client(app: Starlette, base_url: str = "http://testserver") -> httpx.AsyncClient:
+    """An httpx client on the app in this event loop (whole responses; not for streams)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Starlette, port: int = 0) -> AsyncIterator[str]:
+    """The app on a real HTTP server on 127.0.0.1 (an event stream needs one); yields its URL.
+    On leaving, a stream still open (a browser's) is cut after a second."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                            access_log=False, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def next_event(lines: AsyncIterator[str]) -> tuple[str, Any]:
+    """The next SSE event as (event, data); a comment comes back as ("comment", text)."""
+    kind, data = "message", ""
+    async for line in lines:
+        if line.startswith(":"):
+            return "comment", line[1:].strip()
+        if line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+        elif line == "" and data:
+            return kind, json.loads(data)
+    raise AssertionError("the stream ended")
