@@ -169,6 +169,7 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
             # Listening from the first event on: the board is the fold of every event.
             live = LiveFloor(settings, server, board, campaigns, audit, bus=bus)
             executor.listeners.append(live.on_event)
+            await live.restore(store, executor, time.time())
         address = await server.start(host, port)
         stack.push_async_callback(server.close)
         stack.push_async_callback(server.drain)

@@ -8,6 +8,9 @@
                            [--min-duration S] [--max-duration S] [--deleted] [--limit N]
     callfloor archive hold CALL --reason TEXT      keep a call's recordings (an open complaint)
     callfloor archive release CALL                 the case is closed: its class's time applies
+    callfloor archive analyse [--call UUID] [--missing] [--limit N]
+                                                   (re)compute the stored audio analytics of
+                                                   archived calls (all, one, or those without)
 
 Each takes ``--config FILE`` and works on that configuration's database and archive
 (``[storage]``, ``[archive]``). Times are ISO 8601 (``2026-01-02`` or ``2026-01-02T10:30``, UTC
@@ -57,6 +60,16 @@ def parse_time(text: str) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     """Add ``archive`` and its commands to the ``callfloor`` subparsers ``sub``."""
     common = argparse.ArgumentParser(add_help=False)
@@ -88,6 +101,11 @@ def add_parser(sub: Any) -> None:
     hold.add_argument("--reason", required=True, help="why (e.g. the complaint's id)")
     release = commands.add_parser("release", parents=[common], help="lift a hold")
     release.add_argument("call")
+    analyse = commands.add_parser("analyse", parents=[common],
+                                  help="(re)compute the audio analytics of archived calls")
+    analyse.add_argument("--call", help="one call's uuid (default: every archived call)")
+    analyse.add_argument("--missing", action="store_true", help="only calls without analytics")
+    analyse.add_argument("--limit", type=_positive, help="most calls")
 
 
 def run(args: argparse.Namespace, *, now: float | None = None, out: TextIO | None = None,
@@ -122,6 +140,8 @@ async def _main(settings: Settings, args: argparse.Namespace, now: float, out: T
                 return await _retention(archiver, now, args.dry_run, out)
             if command == "find":
                 return await _find(archiver, settings, args, out, err)
+            if command == "analyse":
+                return await _analyse(archiver, args, now, out)
             if command == "hold":
                 await archiver.index.hold(args.call, args.reason)
             else:
@@ -141,11 +161,28 @@ async def _run(archiver: Archiver, args: argparse.Namespace, now: float, out: Te
         await archiver.index.retry_problems()
     report = await archiver.run_once(now, limit=args.limit)
     for o in report.outcomes:
-        detail = f"{o.bytes} bytes, {o.duration:.1f} s, sha256 {o.sha256}" if o.sha256 else o.reason
+        if o.sha256:
+            detail = f"{o.bytes} bytes, {o.duration:.1f} s, sha256 {o.sha256}, {_flags(o.flags)}"
+        else:
+            detail = f"{o.duration:.1f} s, {_flags(o.flags)}" if o.status == "analysed" else o.reason
         print(f"{o.status:<9} {o.call} {o.source_path}: {detail}", file=out)
     counts = {s: report.count(s) for s in ("archived", "finished", "problem", "failed")}
     print("archive run: " + ", ".join(f"{n} {s}" for s, n in counts.items()), file=out)
     return REPORT if counts["problem"] or counts["failed"] else 0
+
+
+def _flags(flags: tuple[str, ...]) -> str:
+    return "flags " + (",".join(flags) or "-")
+
+
+async def _analyse(archiver: Archiver, args: argparse.Namespace, now: float, out: TextIO) -> int:
+    outcomes = await archiver.analyse(now, call=args.call, missing=args.missing, limit=args.limit)
+    for o in outcomes:
+        detail = f"{o.duration:.1f} s, {_flags(o.flags)}" if o.status == "analysed" else o.reason
+        print(f"{o.status:<10} {o.call} {o.source_path}: {detail}", file=out)
+    failed = sum(1 for o in outcomes if o.status != "analysed")
+    print(f"analyse: {len(outcomes) - failed} analysed, {failed} not analysed", file=out)
+    return REPORT if failed else 0
 
 
 async def _verify(archiver: Archiver, call: str | None, out: TextIO) -> int:

@@ -1,10 +1,11 @@
 """The archive job: finished recordings -> verified FLAC + index row -> WAV deleted, and retention.
 
-``Archiver`` does one thing per method (``run_once``, ``enforce_retention``, ``verify``,
-``open_recording``) so the service's task, the CLI and the tests call the same code. File work
-(encode, hash, upload, delete) runs in a worker thread; the index is written on the event loop,
-between the FLAC being verified and the WAV being deleted (see recordings/archive.py for the
-steps and what a kill -9 after each leaves).
+``Archiver`` does one thing per method (``run_once``, ``analyse``, ``enforce_retention``,
+``verify``, ``open_recording``) so the service's task, the CLI and the tests call the same code.
+File work (encode, hash, upload, delete) and the audio analytics run in a worker thread; the
+index is written on the event loop, between the FLAC being verified and the WAV being deleted
+(see recordings/archive.py for the steps and what a kill -9 after each leaves). The call's
+analytics row goes into the same transaction as its archive row (docs/analytics.md).
 """
 
 from __future__ import annotations
@@ -19,17 +20,35 @@ from pathlib import Path
 from callfloor.archiveretention import enforce_retention
 from callfloor.settings.archive import ArchiveSettings
 from callfloor.settings.sections import StorageSettings
-from callfloor.store.archive import ArchiveEntry, ArchiveIndex, Candidate
+from callfloor.store.analytics import (
+    AnalyticsRow,
+    CallAnalyticsStore,
+    analytics_row,
+    config_version,
+)
+from callfloor.store.archive import ArchiveEntry, ArchiveIndex, Candidate, UnknownRecordingError
 from callfloor.store.db import Store
-from recordings.archive import ArchiveError, clear_scratch, confirm, discard_wav, flac_key, stage
+from recordings.analytics import AnalyticsConfig, CallAnalytics, analyze_call, flags
+from recordings.analyze_file import AudioFileError, analyze_path
+from recordings.archive import (
+    ArchiveError,
+    Staged,
+    clear_scratch,
+    confirm,
+    decode_flac,
+    discard_wav,
+    flac_key,
+    stage,
+)
 from recordings.storage import DirectoryStore, ObjectStore, S3Store, StorageError
-from recordings.wavcheck import CorruptRecordingError
+from recordings.wavcheck import CorruptRecordingError, check_wav, read_wav_frames
 
 __all__ = [
     "ArchiveOutcome",
     "ArchiveRunReport",
     "Archiver",
     "RecordingNotFoundError",
+    "analyse_recording",
     "open_backend",
 ]
 
@@ -43,7 +62,8 @@ class RecordingNotFoundError(LookupError):
 @dataclass(frozen=True, slots=True)
 class ArchiveOutcome:
     """What happened to one recording: 'archived', 'finished' (a run stopped after indexing
-    was completed), 'problem' (reported, left in place) or 'failed' (retried next run)."""
+    was completed), 'problem' (reported, left in place) or 'failed' (retried next run); for
+    analytics alone, 'analysed' or 'unanalysed' (with the reason). ``flags``: its QA flags."""
 
     call: str
     source_path: str
@@ -52,6 +72,7 @@ class ArchiveOutcome:
     sha256: str = ""
     bytes: int = 0
     duration: float = 0.0
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +99,42 @@ def open_backend(archive: ArchiveSettings, storage: StorageSettings, *, create_b
                    create_bucket=create_bucket)
 
 
+def analyse_recording(recording: bytes | Path, where: str,
+                      config: AnalyticsConfig | None = None) -> CallAnalytics:
+    """Analytics of a recording as ``open_recording`` gives it (a WAV path or verified FLAC
+    bytes). Raises AudioFileError, ArchiveError or ValueError when it cannot be analysed."""
+    if isinstance(recording, Path):
+        return analyze_path(recording, config)
+    samples, rate = decode_flac(recording, where)
+    return analyze_call(samples, rate, config)
+
+
+def _stage_and_analyse(wav: Path, key: str, backend: ObjectStore, scratch: Path,
+                       config: AnalyticsConfig) -> tuple[Staged, CallAnalytics | None, str]:
+    """Steps 1-5 (``stage``), then the analytics of the same WAV (worker thread). ``stage``
+    does not hand its samples out, so they are read again: from the page cache, as the file
+    was read a moment ago. (None, why) when the audio cannot be analysed; the FLAC stands."""
+    staged = stage(wav, key, backend, scratch)
+    try:
+        samples = read_wav_frames(check_wav(wav))
+        return staged, analyze_call(samples, staged.rate, config), ""
+    except ValueError as exc:  # CorruptRecordingError included
+        return staged, None, str(exc)
+
+
 class Archiver:
-    """Archives the recordings of one store's calls into one backend."""
+    """Archives the recordings of one store's calls into one backend, with their analytics."""
 
     def __init__(self, store: Store, archive: ArchiveSettings, storage: StorageSettings,
-                 *, backend: ObjectStore | None = None) -> None:
+                 *, backend: ObjectStore | None = None,
+                 analytics: AnalyticsConfig | None = None) -> None:
         self.store = store
         self.index = ArchiveIndex(store)
+        self.analytics = CallAnalyticsStore(store)
+        self.analytics_config = analytics or AnalyticsConfig()
+        self._version = config_version(self.analytics_config)
+        self._unanalysable: set[str] = set()  # calls whose recording failed analysis (this process)
+        self._filled = False  # no archived call is left without analytics
         self.settings = archive
         self.recordings = storage.recordings_dir
         self.scratch = archive.scratch(storage)
@@ -130,6 +180,12 @@ class Archiver:
         batch = limit if limit is not None else self.settings.batch
         for candidate in await self.index.candidates(now - self.settings.after, batch):
             outcomes.append(await self.archive_call(candidate, now))
+        if not self._filled:
+            # Archived calls without analytics (archived before migration 009, or unanalysable
+            # at the time): a batch per look until none is left, each tried once per process.
+            done = await self.analyse(now, missing=True, limit=batch, retry=False)
+            self._filled = len(done) < batch
+            outcomes += done
         return ArchiveRunReport(tuple(outcomes), cleared)
 
     async def archive_call(self, candidate: Candidate, now: float) -> ArchiveOutcome:
@@ -138,7 +194,8 @@ class Archiver:
         wav = self.recordings / source
         try:
             key = flac_key(source)
-            staged = await asyncio.to_thread(stage, wav, key, self.backend, self.scratch)
+            staged, figures, why = await asyncio.to_thread(
+                _stage_and_analyse, wav, key, self.backend, self.scratch, self.analytics_config)
         except (CorruptRecordingError, ArchiveError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, (CorruptRecordingError, ArchiveError)) else str(exc)
             if isinstance(exc, CorruptRecordingError) and not wav.exists():
@@ -153,12 +210,47 @@ class Archiver:
         entry = ArchiveEntry(0, call, source, key, staged.backend, staged.sha256, staged.bytes,
                              staged.frames, staged.duration, staged.rate, queue, campaign, now,
                              klass, None if keep is None else now + keep, False, None, None, False)
-        entry_id = await self.index.record(entry)
+        row = None if figures is None else self._row(call, source, figures, now)
+        if row is None:
+            log.warning("archive: %s archived without analytics: %s", source, why)
+        entry_id = await self.index.record(entry, row)
         await asyncio.to_thread(discard_wav, wav)
         await self.index.source_removed(entry_id)
         log.info("archive: %s -> %s (%d bytes, sha256 %s)", source, self.backend.describe(key),
                  staged.bytes, staged.sha256[:12])
-        return ArchiveOutcome(call, source, "archived", "", staged.sha256, staged.bytes, staged.duration)
+        return ArchiveOutcome(call, source, "archived", "", staged.sha256, staged.bytes, staged.duration,
+                              row.flags if row else ())
+
+    def _row(self, call: str, source: str, figures: CallAnalytics, now: float) -> AnalyticsRow:
+        return analytics_row(call, source, figures, flags(figures, self.analytics_config),
+                             self._version, now)
+
+    # -- analytics of archived calls -----------------------------------------------------------
+
+    async def analyse(self, now: float, *, call: str | None = None, missing: bool = False,
+                      limit: int | None = None, retry: bool = True) -> list[ArchiveOutcome]:
+        """(Re)compute the analytics rows of archived calls: every one, one ``call``, or only
+        those without a row (``missing``); ``retry=False`` skips calls that failed before in
+        this process. UnknownRecordingError when ``call`` has no archived recording."""
+        skip = () if retry else tuple(self._unanalysable)
+        targets = await self.analytics.archived(call=call, missing=missing, skip=skip, limit=limit)
+        if call is not None and not targets and not await self.analytics.archived(call=call):
+            raise UnknownRecordingError(f"no archived recording of call {call}")
+        return [await self._analyse_one(uuid, source, now) for uuid, source in targets]
+
+    async def _analyse_one(self, call: str, source: str, now: float) -> ArchiveOutcome:
+        try:
+            recording, _ = await self.open_recording(call)
+            figures = await asyncio.to_thread(analyse_recording, recording, f"call {call}",
+                                              self.analytics_config)
+        except (LookupError, AudioFileError, ArchiveError, StorageError, ValueError, OSError) as exc:
+            self._unanalysable.add(call)
+            log.warning("archive: analytics of call %s (%s) failed: %s", call, source, exc)
+            return ArchiveOutcome(call, source, "unanalysed", str(exc))
+        self._unanalysable.discard(call)
+        row = self._row(call, source, figures, now)
+        await self.analytics.save(row)
+        return ArchiveOutcome(call, source, "analysed", duration=figures.duration_s, flags=row.flags)
 
     async def _problem(self, call: str, source: str, reason: str, now: float) -> ArchiveOutcome:
         log.error("archive: recording %s of call %s not archived, left in place: %s", source, call, reason)

@@ -106,9 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from callfloor.app import load_campaigns_for
 
                 campaigns = len(load_campaigns_for(settings))
+            watcher = "none"
+            if settings.monitor.watcher is not None:
+                from callfloor.floorwatch import load_policy
+
+                watcher = load_policy(settings.monitor.watcher).mode.value
+            from callfloor.web.server import qa_forms
+
+            forms = len(qa_forms(settings) or ())
             print(f"{args.config}: ok ({len(settings.seats)} seats, {len(settings.queues)} queues, "
                   f"{flows} flows, {campaigns} campaigns, trunk: {'yes' if settings.trunk else 'no'}, "
-                  f"{len(settings.routes)} routes)")
+                  f"{len(settings.routes)} routes, watcher: {watcher}, {forms} QA forms)")
         elif args.command == "demo":
             from callfloor.demo import options_from, run_demo
 

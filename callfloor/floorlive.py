@@ -20,6 +20,7 @@ from callfloor.bus.floorcommands import SeatCommand
 from callfloor.bus.floortopics import FloorPublisher
 from callfloor.bus.mqtt import EventBus
 from callfloor.dialer_runtime import DialerRuntime
+from callfloor.executor import FloorExecutor
 from callfloor.floorwatch import WatcherLoop, load_policy
 from callfloor.floorwiring import (
     campaign_queue,
@@ -29,11 +30,13 @@ from callfloor.floorwiring import (
     seat_configs,
 )
 from callfloor.settings import Settings
+from callfloor.store import Store
 from callfloor.store.audit import AuditLog
 from callfloor.switchboard import Switchboard
 from dialer.campaign import Campaign
-from floor.metrics import AlertThresholds, FloorMetrics
+from floor.metrics import FLOOR_STARTED, AlertThresholds, BadEvent, FloorMetrics
 from floor.states import PresenceAction
+from telephony.calls.commands import Publish
 from telephony.calls.listen import ListenError
 from telephony.net.server import SipServer
 
@@ -41,6 +44,10 @@ __all__ = ["LiveFloor", "SUBSCRIBER_BACKLOG"]
 
 log = logging.getLogger("callfloor.floor")
 
+# The event kinds the board is folded from (plus 30 days of dialer events for the drop rates).
+FLOOR_PREFIXES = ("queue.", "seat.state", "seat.availability", "seat.membership", "call.offered",
+                  "call.ended")
+DIALER_HISTORY_S = 30 * 86400.0
 SUBSCRIBER_BACKLOG = 2000  # items a slow monitor may fall behind before it is cut off (it reconnects)
 TICK = 1.0  # seconds between alert checks (time-based figures: longest wait, time in state)
 
@@ -75,6 +82,35 @@ class LiveFloor:
         self._alerts: dict[str, dict[str, Any]] = {}
         self._decisions: deque[dict[str, Any]] = deque(maxlen=200)
         self._task: asyncio.Task[None] | None = None
+
+    # -- history at start-up ----------------------------------------------------------------------
+    async def restore(self, store: Store, executor: FloorExecutor, now: float) -> int:
+        """Fold the event log back in (today's queues and seats, 30 days of the dialer), then
+        publish what the start means: seats the stop left logged in are logged out (their spans
+        end here for the reports too), and ``floor.started`` empties callers and dials.
+        Returns the number of events replayed."""
+        since = min(local_day_start(now), now - 3600.0)
+        rows = await store.events_since(since, FLOOR_PREFIXES)
+        rows += await store.events_since(now - DIALER_HISTORY_S, ("dialer.",))
+        rows.sort(key=lambda r: (r.at, r.id))
+        bad = 0
+        for row in rows:
+            try:
+                self.metrics.apply(row.kind, row.at, row.data)
+            except BadEvent as exc:
+                bad += 1
+                log.warning("event %d (%s) not replayed: %s", row.id, row.kind, exc)
+        for seat in self.settings.seats:
+            last = await store.last_event("seat.state", seat.id)
+            if last is not None and last.data.get("presence") not in (None, "logged-out"):
+                executor.execute(Publish("seat.state", {
+                    "seat": seat.id, "presence": "logged-out", "call_state": "idle", "reason": None,
+                    "call": None, "since": last.at, "previous_presence": last.data.get("presence"),
+                    "previous_call_state": last.data.get("call_state"),
+                    "previous_reason": last.data.get("reason"), "by": "restart", "ts": now},
+                    store=True))
+        executor.execute(Publish(FLOOR_STARTED, {"ts": now, "replayed": len(rows) - bad}, store=True))
+        return len(rows) - bad
 
     # -- events in -------------------------------------------------------------------------------
     def on_event(self, kind: str, payload: Mapping[str, Any]) -> None:

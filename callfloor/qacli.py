@@ -6,7 +6,7 @@
     callfloor qa report monthly --month YYYY-MM [--csv] per-seat and per-team weighted scores
 
 Each takes ``--config FILE`` (the database of ``[storage]``, seats' teams from ``[[seats]]``),
-``--forms DIR`` (default: config/qa), ``--policy FILE`` (a TOML SamplingPolicy, see docs/qa.md;
+``--forms DIR`` (default: ``[qa] forms``, config/qa), ``--policy FILE`` (a TOML SamplingPolicy, see docs/qa.md;
 default: the built-in policy) and ``--tz ZONE`` (days are local to it). Exit status: 0 done;
 1 refused (a day sampled already, a store error); 2 bad configuration or arguments.
 """
@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from callfloor.settings import ConfigError, Settings, load_settings
 from callfloor.store import Store, StoreError
+from callfloor.store.analytics import CallAnalyticsStore
 from callfloor.store.qa import QaStore
 from dialer.reports import Period, ReportError, parse_zone
 from qa.forms import Form, FormError, load_forms
@@ -39,18 +40,17 @@ from qa.reports import (
 )
 from qa.sampling import SamplingPolicy, draw_daily
 
-__all__ = ["DEFAULT_FORMS", "add_parser", "load_policy", "run"]
+__all__ = ["add_parser", "load_policy", "run"]
 
 REFUSED, BAD_CONFIG = 1, 2
-DEFAULT_FORMS = Path("config/qa")
 
 
 def add_parser(sub: Any) -> None:
     """Add ``qa`` and its commands to the ``callfloor`` subparsers ``sub``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML file (default: $CALLFLOOR_CONFIG, else built-in defaults)")
-    common.add_argument("--forms", type=Path, default=DEFAULT_FORMS, help="folder of QA form files (default config/qa)")
-    common.add_argument("--policy", type=Path, help="sampling policy TOML (default: quota 4, 8 for new seats)")
+    common.add_argument("--forms", type=Path, help="folder of QA form files (default: [qa] forms, config/qa)")
+    common.add_argument("--policy", type=Path, help="sampling policy TOML (default: [qa] policy, else quota 4, 8 for new seats)")
     common.add_argument("--tz", metavar="ZONE", help="IANA time zone of days and months (default: the machine's)")
     parser = sub.add_parser("qa", help="QA forms, daily samples and QA reports", description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace, *, now: float | None = None, out: TextIO | Non
     out, err = out or sys.stdout, err or sys.stderr
     try:
         settings = load_settings(args.config)
-        forms = load_forms(args.forms)
-        policy = load_policy(args.policy)
+        forms = load_forms(args.forms or settings.qa.forms)
+        policy = load_policy(args.policy or settings.qa.policy)
         tz = parse_zone(args.tz)
         period = _period(args, tz)
     except (ConfigError, FormError) as exc:
@@ -135,7 +135,7 @@ class _Cli:
                 return await self.list_forms(qa)
             assert period is not None
             if args.qa_command == "sample":
-                return await self.sample(qa, period, args.seed)
+                return await self.sample(qa, CallAnalyticsStore(store), period, args.seed)
             if args.qa_report == "daily":
                 summary = daily_summary(await qa.scored_between(period.start, period.end), day=period.label)
                 self.out.write(daily_csv(summary) if args.csv else daily_table(summary))
@@ -153,7 +153,8 @@ class _Cli:
             print(f"{form_id:<16} {version:>7} {used:>11}  {title}", file=self.out)
         return 0
 
-    async def sample(self, qa: QaStore, period: Period, seed: int | None) -> int:
+    async def sample(self, qa: QaStore, analytics: CallAnalyticsStore, period: Period,
+                     seed: int | None) -> int:
         day = date.fromisoformat(period.label)
         existing = await qa.sample_seed(day)
         if existing is not None:
@@ -161,7 +162,9 @@ class _Cli:
             return REFUSED
         seed = int(day.strftime("%Y%m%d")) if seed is None else seed
         teams = {s.id: s.team for s in self.settings.seats}
-        calls = await qa.day_calls(period.start, period.end, teams)
+        # Risk flags: the stored analytics of each call and its complaints (docs/qa.md).
+        risks = await analytics.sampling_flags(period.start, period.end)
+        calls = await qa.day_calls(period.start, period.end, teams, flags=risks)
         sample = draw_daily(calls, day=day, policy=self.policy, seed=seed)
         await qa.save_sample(sample, self.policy, self.now)
         print(f"{day}: {len(sample.picks)} calls sampled from {sum(sample.calls.values())} "

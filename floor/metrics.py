@@ -41,6 +41,7 @@ __all__ = [
     "BadEvent",
     "CampaignLike",
     "CampaignSpec",
+    "FLOOR_STARTED",
     "FloorMetrics",
     "QueueSpec",
     "SeatSpec",
@@ -50,6 +51,8 @@ __all__ = [
 
 Subject = tuple[str, str]  # ("queue" | "seat" | "campaign", id)
 MAX_CALLERS = 10_000  # caller numbers remembered for calls not yet in a queue
+# Written by the service when it starts: what ran before is gone (the ACD starts afresh).
+FLOOR_STARTED = "floor.started"
 
 
 class CampaignLike(Protocol):
@@ -123,7 +126,33 @@ class FloorMetrics:
             return frozenset({("campaign", cid)})
         if kind in ("call.offered", "call.ended"):
             self._on_call(kind, payload)
+        if kind == FLOOR_STARTED:
+            return frozenset(self._restart(float(at)))
         return frozenset()
+
+    def _restart(self, at: float) -> set[Subject]:
+        """The service (re)started at ``at``: its ACD begins with every seat logged out, unreachable
+        and in its configured queues, and no caller or dial survives; the board follows, so a
+        replay across a stop agrees with the ACD after it. Today's counts are kept."""
+        changed: set[Subject] = set()
+        for seat in self._seats.values():
+            changed |= self._related(seat)
+            for name in seat.queues:
+                self._queues[name].members.discard(seat.id)
+            if seat.lent_to is not None:
+                self._lent[seat.lent_to].discard(seat.id)
+            seat.restart(at)
+            for name in seat.queues:
+                self._queue(name).members.add(seat.id)
+            changed |= {("seat", seat.id)} | self._related(seat)
+        for q in self._queues.values():
+            q.callers.clear()
+            changed.add(("queue", q.name))
+        for cid, campaign in self._campaigns.items():
+            campaign.in_flight.clear()
+            changed.add(("campaign", cid))
+        self._numbers.clear()
+        return changed
 
     def replay(self, events: Iterable[tuple[str, float, Payload]]) -> FloorMetrics:
         """Apply a stored event log, oldest first; returns this object."""

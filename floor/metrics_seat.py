@@ -49,6 +49,14 @@ class SeatFigures:
         self.presence, self.call_state, self.reason, self.call = presence, call_state, reason, call
         self.since = at
 
+    def restart(self, at: float) -> None:
+        """The service started at ``at``: logged out, unreachable, in the configured queues."""
+        self.presence, self.call_state, self.reason, self.call = (
+            Presence.LOGGED_OUT, SeatCallState.IDLE, None, None)
+        self.since = at
+        self.reachable, self.busy_elsewhere, self.lent_to = False, False, None
+        self.queues = frozenset(self.spec.queues)
+
     def answered(self, day: float) -> None:
         """The seat answered a queue call (counted on the day it was answered)."""
         self._roll(day)

@@ -37,7 +37,8 @@ __all__ = [
 Stratum = Literal["risk", "random"]
 # Flags other parts of the floor set on a call (recordings analytics, complaints); the sampler
 # adds short_call and low_survey itself from the call record.
-RISK_FLAGS = ("dead_air", "overtalk", "complaint", "short_call", "low_survey")
+RISK_FLAGS = ("dead_air", "overtalk", "agent_dominates", "long_hold", "clipping", "complaint",
+              "short_call", "low_survey")
 
 
 class SamplingPolicy(BaseModel):

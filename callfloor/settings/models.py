@@ -20,6 +20,7 @@ from callfloor.settings.archive import ArchiveSettings
 from callfloor.settings.auth import AuthSettings
 from callfloor.settings.floor import FeatureCodeSettings, IvrSettings, QueueSettings, TeamSettings
 from callfloor.settings.monitor import MonitorSettings
+from callfloor.settings.qa import QaSettings
 from callfloor.settings.sections import (
     BusSettings,
     DialerSettings,
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Web login sessions and throttling.")
     archive: ArchiveSettings = Field(default_factory=lambda: ArchiveSettings(), description="The recordings archive: FLAC, checksums, retention, S3.")
     complaints: ComplaintSettings = Field(default_factory=lambda: ComplaintSettings(), description="Complaint handling and who approves blacklist records.")
+    qa: QaSettings = Field(default_factory=lambda: QaSettings(), description="QA scoring forms and the sampling policy.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings(), description="The live monitor's alerts, the floor topics and the queue-watcher.")
 
     _source: str = PrivateAttr(default="<defaults>")

@@ -3,7 +3,9 @@ not be archived, and the searches behind complaints and QA (by call, seat, team,
 queue, number, time, disposition, duration).
 
 Each write is one statement (autocommit) on the service's connection: the archiver's ordering
-(row after the FLAC is verified, WAV deleted after the row) needs no longer transaction.
+(row after the FLAC is verified, WAV deleted after the row) needs no longer transaction. The
+one exception is ``record``: the archive row, the problem it clears and the call's analytics
+row (migration 009) are one transaction, so an archived call always has its figures.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar, cast
 
-import aiosqlite
-
-from callfloor.store.db import Store
+from callfloor.store.analytics import AnalyticsRow, write_row
 from callfloor.store.schema import StoreError
+from callfloor.store.shared import SharedConnection
 
 __all__ = [
     "ArchiveEntry",
@@ -27,6 +28,8 @@ __all__ = [
     "Problem",
     "UnknownRecordingError",
 ]
+
+T = TypeVar("T")
 
 # A recording behind an open complaint case or blacklist record (migration 008's
 # recording_holds, written by the complaint store) is kept whatever its class says.
@@ -167,11 +170,9 @@ def _where(q: ArchiveQuery) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(terms)) if terms else "", params
 
 
-class ArchiveIndex:
+class ArchiveIndex(SharedConnection):
     """The archive's rows on a ``Store``'s connection (or any aiosqlite connection)."""
 
-    def __init__(self, db: Store | aiosqlite.Connection) -> None:
-        self._db: aiosqlite.Connection = db._db if isinstance(db, Store) else db
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, params))
@@ -216,18 +217,25 @@ class ArchiveIndex:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def record(self, entry: ArchiveEntry) -> int:
-        """Insert a row for a stored, verified FLAC (``entry.id`` is ignored); return its id."""
+    async def record(self, entry: ArchiveEntry, analytics: AnalyticsRow | None = None) -> int:
+        """Insert a row for a stored, verified FLAC (``entry.id`` is ignored) and, in the same
+        transaction, the call's analytics row (migration 009) when given; return the row's id."""
         values = [getattr(entry, name) for name in _ENTRY_FIELDS[1:]]
         names = ", ".join(_ENTRY_FIELDS[1:])
-        try:
-            rows = await self._rows(
-                f"INSERT INTO archive ({names}) VALUES ({', '.join('?' * len(values))}) RETURNING id",
-                values)
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"{entry.source_path} is archived already") from exc
-        await self._exec("DELETE FROM archive_problems WHERE source_path = ?", (entry.source_path,))
-        return int(rows[0][0])
+
+        def work(conn: sqlite3.Connection) -> int:
+            try:
+                cursor = conn.execute(
+                    f"INSERT INTO archive ({names}) VALUES ({', '.join('?' * len(values))})", values)
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"{entry.source_path} is archived already") from exc
+            conn.execute("DELETE FROM archive_problems WHERE source_path = ?", (entry.source_path,))
+            if analytics is not None:
+                write_row(conn, analytics)
+            return int(cast(int, cursor.lastrowid))
+
+        return await self._atomic(work)
+
 
     async def source_removed(self, entry_id: int) -> None:
         """The WAV of this row is deleted (step 7 done)."""

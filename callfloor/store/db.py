@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
@@ -279,3 +279,21 @@ class Store:
             params,
         )
         return [EventRow(i, k, s, a, json.loads(d)) for i, k, s, a, d in rows]
+
+    async def events_since(self, at: float, prefixes: Sequence[str]) -> list[EventRow]:
+        """Every event at or after ``at`` whose kind starts with one of ``prefixes``, oldest first
+        (the live board's history at start-up)."""
+        if not prefixes:
+            return []
+        like = " OR ".join("kind LIKE ? ESCAPE '\\'" for _ in prefixes)
+        patterns = tuple(p.replace("_", "\\_").replace("%", "\\%") + "%" for p in prefixes)
+        rows = await self._db.execute_fetchall(
+            f"SELECT id, kind, subject, at, data FROM events WHERE at >= ? AND ({like})"
+            " ORDER BY at, id", (at, *patterns))
+        return [EventRow(i, k, s, a, json.loads(d)) for i, k, s, a, d in rows]
+
+    async def last_event(self, kind: str, subject: str) -> EventRow | None:
+        """The latest event of ``kind`` about ``subject`` (index events_subject_at)."""
+        rows = await self.events(kind=kind, subject=subject, limit=1)
+        return rows[0] if rows else None
+

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
 
-import aiosqlite
-
-from callfloor.store.db import Store, UnknownCallError
+from callfloor.store.db import UnknownCallError
 from callfloor.store.schema import StoreError
+from callfloor.store.shared import SharedConnection
 from qa.calibration import CalibrationReport, Rating, calibrate
 from qa.disputes import Action, DisputeError, EvaluationCase, Status, apply
 from qa.forms import Form, form_from_json
@@ -125,28 +124,10 @@ def _answers_json(result: Score) -> str:
     return json.dumps(dict(result.answers), ensure_ascii=False)
 
 
-class QaStore:
+class QaStore(SharedConnection):
     """The QA rows on a ``Store``'s connection (or any aiosqlite connection)."""
 
-    def __init__(self, db: Store | aiosqlite.Connection) -> None:
-        self._db: aiosqlite.Connection = db._db if isinstance(db, Store) else db
 
-    async def _atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in one transaction on the connection's own thread; roll back on error."""
-        db = self._db
-
-        def run() -> T:
-            conn: sqlite3.Connection = db._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return cast(T, await cast(Any, db)._execute(run))
 
     async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, params))
@@ -193,7 +174,7 @@ class QaStore:
         """The answered, ended calls with a seat that started in [start, end), for the sampler.
 
         ``teams`` maps seat to team (the settings); ``flags`` adds risk flags by call uuid
-        (recordings analytics, complaints).
+        (``CallAnalyticsStore.sampling_flags``: stored analytics flags, complaints).
         """
         rows = await self._rows(
             "SELECT uuid, seat_id, started_at, coalesce(duration, 0.0), survey_score FROM calls"

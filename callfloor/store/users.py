@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-import aiosqlite
-
 from callfloor.store.audit import audit_insert
-from callfloor.store.db import Store
 from callfloor.store.schema import StoreError
+from callfloor.store.shared import SharedConnection
 
 __all__ = [
     "LANGS",
@@ -143,28 +141,10 @@ def _user(row: Any) -> UserRow:
     return UserRow(i, username, name, Role(role), seat, team, lang, hashed, created, updated, bool(disabled))
 
 
-class UserStore:
+class UserStore(SharedConnection):
     """Users, sessions and failed logins: ``UserStore(store)``."""
 
-    def __init__(self, db: Store | aiosqlite.Connection) -> None:
-        self._db: aiosqlite.Connection = db._db if isinstance(db, Store) else db
 
-    async def _atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in one transaction on the connection's own thread; roll back on error."""
-        db = self._db
-
-        def run() -> T:
-            conn: sqlite3.Connection = db._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return cast(T, await cast(Any, db)._execute(run))
 
     # -- users --------------------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from callfloor.dialer_runtime import DialerRuntime
+from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DispositionError, UnknownCampaignError
+from callfloor.web.authcore import current_user
 from dialer.leads import LeadFileError, parse_leads
 from dialer.numbers import NumberError, normalise
 
@@ -40,9 +42,18 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float]) -> list[Route]:
+def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
+                  audit: AuditLog | None = None) -> list[Route]:
     """The routes, bound to the running dialer."""
     store = runtime.store
+
+    async def _audit(request: Request, action: str, subject: str, detail: dict[str, Any]) -> None:
+        """Who changed a list or opened a call: the logged-in user, else the API and its client."""
+        if audit is None:
+            return
+        user = current_user(request)
+        await audit.write(user.username if user is not None else "api", action, subject,
+                          {**detail, "client": request.client.host if request.client else None}, clock())
 
     async def campaigns(request: Request) -> JSONResponse:
         return JSONResponse([runtime.stats(run, clock()) for run in runtime.runs.values()])
@@ -79,6 +90,8 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float]) -> list[Ro
                 return _error(f'expected {{"number": "+E164", "campaign": ..., "reason": ...}}: {exc}')
             added = await store.dnc_add(number, now=clock(), reason=reason, source="api",
                                         campaign_id=body.get("campaign"), added_by=body.get("by"))
+            await _audit(request, "dnc.add", f"number:{number}",
+                         {"campaign": body.get("campaign"), "reason": reason, "added": added})
             return JSONResponse({"number": number, "added": added})
         try:
             number = normalise(request.query_params.get("number", ""), None).e164
@@ -86,7 +99,9 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float]) -> list[Ro
             return _error(f"number: {exc}")
         campaign = request.query_params.get("campaign")
         if request.method == "DELETE":
-            return JSONResponse({"number": number, "removed": await store.dnc_remove(number, campaign_id=campaign)})
+            removed = await store.dnc_remove(number, campaign_id=campaign)
+            await _audit(request, "dnc.remove", f"number:{number}", {"campaign": campaign, "removed": removed})
+            return JSONResponse({"number": number, "removed": removed})
         entries = await store.dnc_check(number, campaign_id=campaign)
         return JSONResponse({"number": number, "blocked": bool(entries), "entries": [_plain(e) for e in entries]})
 
@@ -142,7 +157,9 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float]) -> list[Ro
         seat, action = request.path_params["seat"], request.path_params.get("action", "")
         try:
             if action == "dial":
-                return JSONResponse(await runtime.preview_dial(seat, clock()))
+                placed = await runtime.preview_dial(seat, clock())
+                await _audit(request, "call.dial", f"seat:{seat}", {"via": "preview", **placed})
+                return JSONResponse(placed)
             if action == "skip":
                 runtime.preview_skip(seat)
                 return JSONResponse({"seat": seat, "skipped": True})

@@ -213,7 +213,7 @@ def qa_routes(store: Store, qa_store: QaStore, audit: AuditLog, settings: Settin
     ``forms``: form files to store on first use (``qa.forms.load_forms``); ``tz``: days' zone."""
     ctx = QaContext(store, qa_store, QaReads(store), audit, {s.id: s.team for s in settings.seats},
                     clock, tz, recordings or LocalRecordings(store, settings.storage.recordings_dir),
-                    AnalyticsCache(), forms)
+                    AnalyticsCache(store=store), forms)
 
     def view(name: str) -> Callable[[Request], Any]:
         async def show(request: Request) -> Response:

@@ -1,6 +1,7 @@
 """Playback for the QA page: the recording behind a call (live WAV or archived FLAC), served
 with HTTP Range (RFC 9110 §14) so the browser can seek, and its analytics for the player's
-markers, computed once per call and kept in a small cache.
+markers: the row the archive job stored (migration 009) when there is one, else computed from
+the recording once per call and kept in a small cache.
 
 The recording comes from a :class:`RecordingSource`: the archive job's ``Archiver`` (WAV while
 it is there, else the verified FLAC), or :class:`LocalRecordings` (the WAV only) when no
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import aiosqlite
 from starlette.responses import Response
 
+from callfloor.archivejob import analyse_recording
+from callfloor.store.analytics import CallAnalyticsStore
 from callfloor.store.db import Store
-from recordings.analytics import CallAnalytics, analyze_call
-from recordings.analyze_file import AudioFileError, analyze_path
-from recordings.archive import ArchiveError, decode_flac
+from recordings.analyze_file import AudioFileError
+from recordings.archive import ArchiveError
 from recordings.storage import StorageError
 
 __all__ = [
@@ -141,29 +144,37 @@ async def audio_response(source: bytes | Path, media: str, range_header: str | N
                     headers={**headers, "Content-Range": span.content_range()})
 
 
-def _analyse(source: bytes | Path, call: str) -> CallAnalytics:
-    if isinstance(source, Path):
-        return analyze_path(source)
-    samples, rate = decode_flac(source, f"call {call}")
-    return analyze_call(samples, rate)
-
-
 class AnalyticsCache:
-    """Analytics per call, computed on first use in a worker thread; the last ``size`` kept
-    (a recording does not change once the call has ended)."""
+    """Analytics per call: the stored row (``call_analytics``) when the call has one, else
+    computed on first use in a worker thread, the last ``size`` kept (a recording does not
+    change once the call has ended).
 
-    def __init__(self, size: int = 64) -> None:
+    The rows are read on ``store``; without one, on the source's ``store`` when it has one (the
+    ``Archiver`` and ``LocalRecordings`` do)."""
+
+    def __init__(self, size: int = 64, store: Store | aiosqlite.Connection | None = None) -> None:
         self.size = size
+        self.store = store
         self._found: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    async def _stored(self, call: str, source: RecordingSource) -> dict[str, Any] | None:
+        db = self.store if self.store is not None else getattr(source, "store", None)
+        if not isinstance(db, Store | aiosqlite.Connection):
+            return None
+        row = await CallAnalyticsStore(db).get(call)
+        return None if row is None else row.data()
 
     async def get(self, call: str, source: RecordingSource) -> tuple[dict[str, Any] | None, str | None]:
         """(the analytics as JSON-ready data, None) or (None, why there are none)."""
+        stored = await self._stored(call, source)  # read each time: a re-analysis replaces it
+        if stored is not None:
+            return stored, None
         if call in self._found:
             self._found.move_to_end(call)
             return self._found[call], None
         try:
             recording, _ = await source.open_recording(call)
-            figures = (await asyncio.to_thread(_analyse, recording, call)).to_dict()
+            figures = (await asyncio.to_thread(analyse_recording, recording, f"call {call}")).to_dict()
         except LookupError as exc:
             return None, str(exc.args[0]) if exc.args else "no recording"
         except (AudioFileError, ArchiveError, StorageError, ValueError, OSError) as exc:

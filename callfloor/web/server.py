@@ -25,8 +25,7 @@ from starlette.routing import BaseRoute, Route
 from callfloor.archivejob import Archiver
 from callfloor.dialer_runtime import DialerRuntime
 from callfloor.floorlive import LiveFloor
-from callfloor.qacli import DEFAULT_FORMS as QA_FORMS
-from callfloor.settings import Settings
+from callfloor.settings import ConfigError, Settings
 from callfloor.store import Store
 from callfloor.store.audit import AuditLog
 from callfloor.store.complaints import ComplaintStore
@@ -42,10 +41,10 @@ from callfloor.web.reports import report_routes
 from callfloor.web.seat import seat_routes
 from floor.snapshot import FloorSnapshot, QueueView, SeatView
 from floor.states import PresenceAction
-from qa.forms import load_forms
+from qa.forms import Form, FormError, load_forms
 from telephony.net.server import SipServer
 
-__all__ = ["build_app", "serve_http"]
+__all__ = ["build_app", "qa_forms", "serve_http"]
 
 
 def build_app(settings: Settings, store: Store, sip: SipServer,
@@ -101,7 +100,12 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": 'expected {"action": "ready"|"pause"|"logout", "reason": ...}'},
                                 status_code=400)
-        sip.apply(lambda now: switchboard.set_presence(seat, action, now, reason=reason, by="api"))
+        user = current_user(request)
+        actor = user.username if user is not None else "api"
+        sip.apply(lambda now: switchboard.set_presence(seat, action, now, reason=reason, by=actor))
+        await audit.write(actor, "seat.presence", f"seat:{seat}", {
+            "via": "api", "action": action.value, "reason": reason,
+            "client": request.client.host if request.client else None}, sip.clock())
         snapshot = floor_view()
         assert snapshot is not None
         return JSONResponse(_seat_state(snapshot.seats[seat]))
@@ -145,7 +149,7 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
     if live is not None:
         pages += [*monitor_routes(live, audit, sip.clock), *seat_routes(live, sip.clock, dialer)]
     pages += qa_routes(store, QaStore(store), audit, settings, sip.clock, recordings=archiver,
-                       forms=load_forms(QA_FORMS) if QA_FORMS.is_dir() else None)
+                       forms=qa_forms(settings))
     pages += complaint_routes(ComplaintStore(store), audit, settings, sip.clock,
                               policy=settings.complaints, recording=recording_source)
     return Starlette(routes=[
@@ -154,8 +158,20 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
         Route("/api/calls/live", live_calls), Route("/api/calls/{uuid}/recording.wav", recording),
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
         *report_routes(settings, store.path, clock=sip.clock),
-        *(dialer_routes(dialer, sip.clock) if dialer is not None else ()),
+        *(dialer_routes(dialer, sip.clock, audit) if dialer is not None else ()),
     ], middleware=[Middleware(AuthMiddleware, auth=auth)])
+
+
+def qa_forms(settings: Settings) -> list[Form] | None:
+    """The QA forms of ``[qa] forms`` (None when the folder is absent); a bad form is a
+    configuration error naming its file, section and item."""
+    folder = settings.qa.forms
+    if not folder.is_dir():
+        return None
+    try:
+        return load_forms(folder)
+    except FormError as exc:
+        raise ConfigError([str(exc)]) from exc
 
 
 def _seat_state(view: SeatView) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """kill -9 of ``callfloor archive run`` at random moments, many times (bounded in time): after each
 kill every recording is still a whole WAV or a FLAC that matches its index row (never neither),
-and the next run finishes or redoes the half-done one; a last run archives everything."""
+and the next run finishes or redoes the half-done one; a last run archives everything, each
+archived call with its analytics row."""
 
 from __future__ import annotations
 
@@ -99,5 +100,7 @@ async def test_kill_nine_never_loses_a_recording(tmp_path: Path) -> None:
     final = await _state(storage)
     assert final["flac"] == total and final["wav"] == 0 and final["part files"] == 0, final
     assert list(storage.recordings_dir.rglob("*.wav")) == []
+    async with await Store.open(storage.db_path) as store:  # the analytics row came with each
+        assert await Archiver(store, ArchiveSettings(), storage).analytics.archived(missing=True) == []
     print(f"\n{kills} kills over {total} recordings; states seen after kills: {dict(seen)}")
     assert kills >= 5

@@ -24,6 +24,7 @@ import pytest
 import soundfile as sf
 
 from callfloor.app import Running
+from callfloor.store.audit import AuditLog
 from recordings.wav import read_stereo
 from telephony.rtp.tone import tone
 from tests.integration.conftest import SippFloor, traced
@@ -171,6 +172,8 @@ async def test_a_campaign_dials_through_the_carrier_to_baresip_seats(tmp_path: P
         async with api(service) as client:
             r = await client.post("/api/dnc", json={"number": BLACKLISTED, "reason": "complaint"})
             assert r.json() == {"number": BLACKLISTED, "added": True}
+            [entry] = await AuditLog(service.store).entries(action="dnc.add")  # every change is audited
+            assert (entry.actor, entry.subject, entry.detail["reason"]) == ("api", f"number:{BLACKLISTED}", "complaint")
             pops: dict[str, list[dict[str, Any]]] = {seat: [] for seat in seats}
             streams = [asyncio.create_task(sse_events(client, seat, pops[seat])) for seat in seats]
             sipp = carrier(f, 7, timeout=60)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 ROOT = "callfloor/main"
 
 
-async def retained(client: aiomqtt.Client, topics: set[str], timeout: float = 10) -> dict[str, dict[str, Any]]:
-    """The payloads of ``topics`` (the retained ones arrive right after subscribing)."""
+async def retained(client: aiomqtt.Client, topics: set[str], timeout: float = 10,
+                   until: Callable[[dict[str, dict[str, Any]]], bool] = lambda got: True,
+                   ) -> dict[str, dict[str, Any]]:
+    """The latest payloads of ``topics`` once each has come (the retained ones arrive right after
+    subscribing) and ``until`` holds (a change coalesced a moment ago may come after them)."""
     got: dict[str, dict[str, Any]] = {}
 
     async def read() -> None:
@@ -31,7 +35,7 @@ async def retained(client: aiomqtt.Client, topics: set[str], timeout: float = 10
             assert isinstance(message.payload, bytes | bytearray)
             if message.topic.value in topics:
                 got[message.topic.value] = json.loads(message.payload)
-                if set(got) == topics:
+                if set(got) == topics and until(got):
                     return
 
     await asyncio.wait_for(read(), timeout)
@@ -55,7 +59,9 @@ async def test_a_late_wallboard_sees_the_floor_and_a_command_moves_a_seat(tmp_pa
             # A wallboard connects afterwards and still gets the floor: the topics are retained.
             async with aiomqtt.Client(broker.host, broker.port) as wallboard:
                 await wallboard.subscribe(f"{ROOT}/#", qos=1)
-                got = await retained(wallboard, {f"{ROOT}/seats/1001/state", f"{ROOT}/queues/support/stats"})
+                seat_topic = f"{ROOT}/seats/1001/state"
+                got = await retained(wallboard, {seat_topic, f"{ROOT}/queues/support/stats"},
+                                     until=lambda got: got[seat_topic]["presence"] == "paused")
                 seat = got[f"{ROOT}/seats/1001/state"]
                 assert (seat["id"], seat["presence"], seat["reason"]) == ("1001", "paused", "lunch")
                 assert got[f"{ROOT}/queues/support/stats"]["id"] == "support"

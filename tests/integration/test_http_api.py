@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from callfloor.store.audit import AuditLog
 from tests.integration.harness import floor, floor_settings
 
 pytestmark = pytest.mark.integration
@@ -39,4 +40,8 @@ async def test_presence_by_api_and_the_queue_view(tmp_path: Path) -> None:
         await service.executor.close()
         service.executor.start()
         states = [e.data for e in reversed(await service.store.events(kind="seat.state"))]
+        audit = list(reversed(await AuditLog(service.store).entries(action="seat.presence")))
     assert [(e["presence"], e["by"]) for e in states] == [("paused", "api"), ("ready", "api")]
+    # Every presence change is audited with who asked (no login here: the API and its client).
+    assert [(a.actor, a.subject, a.detail["action"], a.detail["client"]) for a in audit] == [
+        ("api", "seat:1001", "pause", "127.0.0.1"), ("api", "seat:1001", "ready", "127.0.0.1")]

@@ -78,7 +78,8 @@ async def test_the_page_follows_the_floor_moves_a_seat_and_comes_back_after_a_dr
             seat = page.get_by_test_id("seat-1003")
             await expect(seat).to_have_attribute("data-state", "talking")
             await expect(page.get_by_test_id("alerts")).to_contain_text("queue:support")
-            await expect(page.get_by_test_id("decision-0")).to_contain_text("support SL 15m 0.62 < 0.80")
+            await expect(page.get_by_test_id("decision-0")).to_contain_text(
+                "the service level of queue support over 15 min is 62%, under 80%")
             clock_text = await page.get_by_test_id("seat-1001-clock").text_content()
             await expect(page.get_by_test_id("seat-1001-clock")).not_to_have_text(clock_text or "")  # it ticks
 

@@ -4,8 +4,8 @@
 plays it (the Web Audio clock moves), scores it with the veto items passed, submits, and finds
 the score in the daily summary; the playback is in the audit log.
 
-The QA routes are served by the test on the service's database (``qa_routes`` + the login),
-so this test does not depend on how the service mounts them.
+Everything runs against the service's own HTTP server (the QA routes as the service mounts
+them); the database is read afterwards for the audit row and the stored evaluation.
 """
 
 from __future__ import annotations
@@ -21,20 +21,15 @@ import httpx
 import pytest
 import soundfile
 from playwright.async_api import expect
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from callfloor.settings import load_settings
 from callfloor.sim import AudioSource, SimCarrier, SimPhone
 from callfloor.store import Store
+from callfloor.store.audit import AuditLog
 from callfloor.store.qa import QaStore
-from callfloor.web.auth import Auth, AuthMiddleware, auth_routes
-from callfloor.web.qa import qa_routes
-from qa.forms import load_forms
 from tests.integration.harness import CARRIER_HOST, free_port, start_service
 from tests.integration.test_monitor_browser import chromium, until_http
 from tests.unit.recordings.analytics_kit import Call
-from tests.unit.web.monitorkit import serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -131,24 +126,16 @@ async def test_a_qa_user_plays_scores_and_finds_the_score_in_the_daily_summary(t
     await cli("user", "add", "qa1", "--role", "qa", "--name", "Quality", "--password-stdin", "--config", str(config),
               stdin=f"{QA_PASSWORD}\n")
     service = await start_service(config, tmp_path / "callfloor.log")
+    url = f"http://127.0.0.1:{http_port}"
     try:
-        await until_http(f"http://127.0.0.1:{http_port}")
+        await until_http(url)
         await place_call(tmp_path, ("127.0.0.1", sip_port), carrier_port)
-        row = await recorded_call(f"http://127.0.0.1:{http_port}")
-    finally:
-        service.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(service.wait(), 30)
-    call = str(row["uuid"])
-    day = datetime.fromtimestamp(float(str(row["started_at"]))).date().isoformat()
-    sampled = await cli("qa", "sample", "--day", day, "--config", str(config), "--forms", str(FORMS))
-    assert call in sampled, sampled
-
-    settings = load_settings(config)
-    async with await Store.open(settings.storage.db_path) as store:
-        auth = Auth(store, settings.auth)
-        routes = qa_routes(store, QaStore(store), auth.audit, settings, auth.clock, forms=load_forms(FORMS))
-        app = Starlette(routes=[*auth_routes(auth), *routes], middleware=[Middleware(AuthMiddleware, auth=auth)])
-        async with serving(app) as url, chromium() as browser:
+        row = await recorded_call(url)
+        call = str(row["uuid"])
+        day = datetime.fromtimestamp(float(str(row["started_at"]))).date().isoformat()
+        sampled = await cli("qa", "sample", "--day", day, "--config", str(config), "--forms", str(FORMS))
+        assert call in sampled, sampled
+        async with chromium() as browser:
             page = await browser.new_page()
             await page.goto(f"{url}/qa")
             await page.fill("#username", "qa1")
@@ -183,7 +170,12 @@ async def test_a_qa_user_plays_scores_and_finds_the_score_in_the_daily_summary(t
             await expect(page.get_by_test_id("summary-total-scored")).to_have_text("1")
             await expect(page.get_by_test_id("summary-total-average")).to_have_text(SCORE)
             await expect(page.get_by_test_id("summary-defects")).to_contain_text("slow greeting (1)")
-        played = await auth.audit.entries(action="recording.play", subject=f"call:{call}")
+    finally:
+        service.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(service.wait(), 30)
+    settings = load_settings(config)
+    async with await Store.open(settings.storage.db_path) as store:
+        played = await AuditLog(store).entries(action="recording.play", subject=f"call:{call}")
         [evaluation] = [e for e in await QaStore(store).scored_between(0, 2e9) if e.call == call]
         defects = await QaStore(store).defects(evaluation.evaluation)
     assert [(e.actor, e.detail["seat"], e.detail["media"]) for e in played] == [("qa1", "1001", "audio/wav")]

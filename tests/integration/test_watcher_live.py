@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
 from tests.integration.harness import (
     CARRIER_HOST,
@@ -25,7 +26,7 @@ from tests.integration.harness import (
     start_service,
 )
 from tests.integration.peers.floor import DEMO_FLOWS
-from tests.integration.test_monitor_browser import add_lead, until_http
+from tests.integration.test_monitor_browser import add_lead, chromium, sign_in, until_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -159,6 +160,15 @@ async def test_the_watcher_lends_a_campaign_seat_to_a_queue_in_trouble_and_gives
             assert login.status_code == 200, login.text
             decisions = (await http.get("/api/monitor/decisions")).json()
             assert any(d["seat"] == "1003" and d["kind"] == "lend" for d in decisions), decisions
+            # The monitor explains it, in the lead's language.
+            async with chromium() as browser:
+                page = await browser.new_page()
+                await sign_in(page, f"http://127.0.0.1:{http_port}", "lead", LEAD_PASSWORD)
+                decision = page.get_by_test_id("decision-0")
+                await expect(decision).to_contain_text("1003 campaign:out → queue:support")
+                await expect(decision).to_contain_text("the longest wait in queue support is")
+                await page.get_by_test_id("lang").select_option("zh")
+                await expect(page.get_by_test_id("decision-0")).to_contain_text("队列 support 最长等待")
 
             # The caller hangs up; support is healthy again, and after healthy_for_s the seat goes home.
             result = await caller

@@ -126,7 +126,7 @@ def test_example_config_mentions_every_key() -> None:
     for name in describe_env():
         key = name.removeprefix("CALLFLOOR_").split("__")[-1].lower()
         if name == "CALLFLOOR_CONFIG" or key in {"sip", "seats", "trunk", "routes", "storage", "http", "rtp", "bus", "log", "guard",
-                                                      "teams", "queues", "ivr", "features", "dialer", "monitor", "auth", "archive", "complaints"}:
+                                                      "teams", "queues", "ivr", "features", "dialer", "monitor", "auth", "archive", "complaints", "qa"}:
             continue
         assert re.search(rf"^#? *(# )?{key} = ", text, re.M), key
     for key in ("id", "password", "name", "max_contacts"):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from callfloor.store.db import Store
 from callfloor.store.schema import StoreError
+from callfloor.store.shared import SharedConnection
 from dialer.campaign import Campaign, RetryConfig
 from dialer.eligibility import ABANDON_HOLD
 from dialer.records import CampaignRow, LeadRow
@@ -109,35 +110,15 @@ def marks(items: Collection[Any]) -> str:
     return ", ".join("?" * len(items))
 
 
-class DialerBase:
+class DialerBase(SharedConnection):
     """The connection, one-transaction writes, and the campaigns' settings."""
 
     def __init__(self, db: Store | aiosqlite.Connection, *, hold: float = ABANDON_HOLD) -> None:
-        self._db: aiosqlite.Connection = db._db if isinstance(db, Store) else db
+        super().__init__(db)
         self._hold = hold
         self._campaigns: dict[str, Campaign] = {}
 
-    async def _atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in one transaction on the connection's own thread; roll back on error."""
-        db = self._db
 
-        def run() -> T:
-            conn: sqlite3.Connection = db._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return cast(T, await cast(Any, db)._execute(run))
-
-    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a read-only ``work`` on the connection's own thread (several queries, one call)."""
-        db = self._db
-        return cast(T, await cast(Any, db)._execute(lambda: work(db._conn)))
 
     async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, params))

@@ -111,13 +111,28 @@ function renderAlerts() {
   banner.hidden = alerts.length === 0;
 }
 
+// The watcher's explanation in the page's language: its message key and numbers through the
+// catalog (formatted as floor/watcher.py does), else the English text it came with.
+const PERCENT = new Set(["sl_15m", "trigger_sl", "target_sl", "recover_sl"]);
+function decisionText(d) {
+  if (!d.key || !Object.prototype.hasOwnProperty.call(catalog, d.key)) return d.text || d.rule || "";
+  const shown = {};
+  for (const [name, value] of Object.entries(d.params || {})) {
+    if (value === null || value === undefined) shown[name] = "n/a";
+    else if (typeof value === "number" && PERCENT.has(name)) shown[name] = `${Math.round(value * 100)}%`;
+    else if (typeof value === "number") shown[name] = String(Math.round(value));
+    else shown[name] = value;
+  }
+  return t(d.key, shown);
+}
+
 function renderDecisions() {
   const list = $("decisions");
   list.dataset.empty = t("monitor.no_decisions");
   list.replaceChildren(...floor.decisions.map((d, i) => {
     const when = typeof d.at === "number" ? new Date(d.at * 1000).toLocaleTimeString() : "";
-    const what = d.summary || [d.action, d.seat, d.from && `${d.from} →`, d.to || d.target].filter(Boolean).join(" ");
-    const why = d.explanation || d.why || d.reason || d.rule || "";
+    const what = [d.seat, d.source && `${d.source} →`, d.target].filter(Boolean).join(" ");
+    const why = decisionText(d);
     return el("li", { "data-testid": `decision-${i}` }, `${when} ${what}`, el("span", { class: "why", text: why }));
   }));
 }

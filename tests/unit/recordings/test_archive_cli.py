@@ -70,6 +70,29 @@ def test_run_verify_find_retention_hold(config: Path) -> None:
     assert code == 1 and "no archived recording of call missing" in err
 
 
+def test_analyse(config: Path) -> None:
+    code, out, _ = _cli(config, "run")
+    assert code == 0 and "sha256 " in out and out.count(", flags -") == 2
+    assert _cli(config, "analyse", "--missing") == (0, "analyse: 0 analysed, 0 not analysed\n", "")
+
+    async def forget() -> None:  # as for calls archived before migration 009
+        async with await Store.open(config.parent / "data" / "callfloor.db") as store:
+            await store._db.execute("DELETE FROM call_analytics WHERE call_uuid = 'c1'")
+
+    asyncio.run(forget())
+    code, out, _ = _cli(config, "analyse", "--missing")
+    assert (code, out.splitlines()) == (0, ["analysed   c1 2026/01/01/c1.wav: 1.0 s, flags -",
+                                            "analyse: 1 analysed, 0 not analysed"])
+    code, out, _ = _cli(config, "analyse")
+    assert code == 0 and out.splitlines()[-1] == "analyse: 2 analysed, 0 not analysed"
+    code, out, _ = _cli(config, "analyse", "--call", "c0")
+    assert code == 0 and out.splitlines()[0].startswith("analysed   c0 ")
+    code, out, err = _cli(config, "analyse", "--call", "nope")
+    assert (code, out, err) == (1, "", "callfloor archive: no archived recording of call nope\n")
+    with pytest.raises(SystemExit):
+        _cli(config, "analyse", "--limit", "0")
+
+
 def test_parse_time() -> None:
     assert parse_time("2026-01-01") == T0
     assert parse_time("2026-01-01T08:00+08:00") == T0

@@ -142,8 +142,10 @@ async def test_rerun_after_a_stop_at_each_step(env) -> None:  # type: ignore[no-
     assert [r.state for r in await verify(archiver)] == ["wav", "wav", "flac", "flac"]
     report = await archiver.run_once(T0 + DAY)
     assert report.cleared_parts == 1
+    # s6 and s7 were indexed without analytics (as a run before migration 009 did): filled in.
     assert sorted((o.call, o.status) for o in report.outcomes) == [
-        ("s2", "archived"), ("s4", "archived"), ("s6", "finished"), ("s7", "finished")]
+        ("s2", "archived"), ("s4", "archived"), ("s6", "analysed"), ("s6", "finished"),
+        ("s7", "analysed"), ("s7", "finished")]
     assert list(rec.rglob("*.wav")) == [] and list(scratch.iterdir()) == []
     assert [r.state for r in await verify(archiver)] == ["flac"] * 4
     assert await archiver.index.unfinished() == []
@@ -158,8 +160,9 @@ async def test_an_indexed_flac_that_fails_its_check_keeps_the_wav(env) -> None: 
         staged.duration, 8000, None, None, T0, "default", None, False, None, None, False))
     flac = storage.data_dir / "archive" / staged.key
     flac.write_bytes(flac.read_bytes()[:-10] + b"\x00" * 10)
-    [outcome] = (await archiver.run_once(T0 + DAY)).outcomes
+    outcome, filled = (await archiver.run_once(T0 + DAY)).outcomes
     assert outcome.status == "failed" and "SHA-256 mismatch" in outcome.reason
+    assert (filled.call, filled.status) == ("c1", "analysed")  # from the WAV, which is kept
     assert wav.exists()
     [result] = await verify(archiver, "c1")
     assert result.state == "corrupt" and "SHA-256 mismatch" in result.reason

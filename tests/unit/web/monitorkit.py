@@ -46,8 +46,16 @@ class BoardFloor:
         self.campaigns = {"demo": {"id": "demo", "dials": 0}}
         self.subscribers: list[asyncio.Queue[dict[str, Any]]] = []
         self.listens: list[tuple[str, str, str, float]] = []
-        self._decisions = [{"seat": "1002", "action": "lend", "rule": "support-sl",
-                            "explanation": "support SL 15m 0.62 < 0.80", "at": 990.0}]
+        # A decision as floor.watcher.SeatMove.to_dict() makes it.
+        self._decisions = [{
+            "seat": "1002", "source": "queue:sales", "target": "queue:support", "kind": "lend",
+            "rule": "support", "key": "watcher.lend.service_level",
+            "numbers": {"sl_15m": 0.62, "trigger_sl": 0.8},
+            "params": {"seat": "1002", "source": "queue:sales", "target": "queue:support",
+                       "queue": "support", "sl_15m": 0.62, "trigger_sl": 0.8},
+            "text": "Seat 1002 moves from queue:sales to queue:support: the service level of queue "
+                    "support over 15 min is 62%, under 80%.",
+            "at": 990.0, "decided_at": 990.0}]
         self._alerts = [{"id": "sl:support", "kind": "service_level", "subject": "queue:support",
                          "value": 0.62, "threshold": 0.8, "since": 900.0, "at": 1000.0}]
 

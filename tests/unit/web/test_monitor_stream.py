@@ -48,7 +48,7 @@ async def test_the_stream_sends_the_board_then_each_change_and_unsubscribes_on_c
             assert kind == "board"
             assert (sorted(board["seats"]), board["at"]) == (["1001", "1002", "1003"], clock.now)
             assert [a["id"] for a in board["alerts"]] == ["sl:support"]
-            assert board["decisions"][0]["explanation"] == "support SL 15m 0.62 < 0.80"
+            assert board["decisions"][0]["key"] == "watcher.lend.service_level"
             assert len(live.subscribers) == 1
 
             live.push("queue", "support", {"id": "support", "waiting": 1, "longest_wait_s": 0.0})
