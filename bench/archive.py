@@ -28,11 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from callfloor.archivejob import Archiver
-from callfloor.settings.archive import ArchiveSettings
-from callfloor.settings.sections import StorageSettings
-from callfloor.store import CallStart, Store
-from recordings.wav import StereoWavWriter
+# Run as a script, bench/ is first on sys.path, where bench/dialer.py and bench/ivr.py would stand
+# in for the dialer and ivr packages that callfloor imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from callfloor.archivejob import Archiver  # noqa: E402
+from callfloor.settings.archive import ArchiveSettings  # noqa: E402
+from callfloor.settings.sections import StorageSettings  # noqa: E402
+from callfloor.store import CallStart, Store  # noqa: E402
+from recordings.wav import StereoWavWriter  # noqa: E402
 
 RATE = 8000
 

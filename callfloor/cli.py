@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
         "(+15550100), choose from its menu by DTMF, wait in a queue and talk to a seat; an "
         "outbound campaign (config/demo-campaigns/demo.toml) dials simulated customers (people, "
         "busy, no answer, answering machines, failures) for the campaign seats, which set "
-        "dispositions on the HTTP API. Stops cleanly on Ctrl-C.",
+        "dispositions on the HTTP API. Team leads watch it live at /monitor (log in as lead / "
+        "demo-lead), where a queue-watcher (config/demo-watcher.toml) lends campaign seats to "
+        "support when it falls behind; QA works at /qa (qa / demo-qa-1). Stops cleanly on Ctrl-C.",
     )
     add_demo_arguments(demo)
     check = sub.add_parser("check-config", help="validate a configuration file and exit")

@@ -106,3 +106,9 @@ def test_analytics_benchmark_reports_speed_and_accuracy() -> None:
     result = run_bench("analytics.py", "--calls", "2", "--seconds", "30")
     assert set(result) >= {"x_realtime", "per_call_ms", "accuracy"}
     assert result["x_realtime"] > 0
+
+
+def test_archive_benchmark_reports_hours_per_minute() -> None:
+    result = run_bench("archive.py", "--calls", "2", "--minutes", "0.2")
+    assert result["benchmark"] == "archive" and result["settings"]["calls"] == 2
+    assert result["hours_per_minute"] > 0 and 0 < result["flac_to_wav"] < 1
