@@ -241,6 +241,7 @@ class HttpSettings(Section):
     """The HTTP API and pages (`[http]`)."""
 
     listen: str = Field(default="127.0.0.1:8080", description="host:port the HTTP server binds.")
+    api_open_on_loopback: bool = Field(default=True, description="Clients on this machine (loopback) may use the integrations' JSON API (/api/seats, /api/calls, /api/campaigns, /api/dnc, ...) without a login; other clients always log in. false: everyone logs in.")
 
     @field_validator("listen")
     @classmethod

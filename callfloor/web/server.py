@@ -34,6 +34,7 @@ from callfloor.switchboard import Switchboard
 from callfloor.web.auth import Auth, AuthMiddleware, Role, auth_routes, current_user, requires
 from callfloor.web.complaints import complaint_routes, may_play, wav_source
 from callfloor.web.dialer import dialer_routes
+from callfloor.web.machineapi import machine_api
 from callfloor.web.monitor import monitor_routes
 from callfloor.web.playback import archive_source
 from callfloor.web.qa import qa_routes
@@ -152,13 +153,15 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
                        forms=qa_forms(settings))
     pages += complaint_routes(ComplaintStore(store), audit, settings, sip.clock,
                               policy=settings.complaints, recording=recording_source)
-    return Starlette(routes=[
-        *auth_routes(auth), *pages,
-        Route("/health", health), Route("/api/seats", seats), Route("/api/calls", calls),
-        Route("/api/calls/live", live_calls), Route("/api/calls/{uuid}/recording.wav", recording),
+    machine = machine_api([
+        Route("/api/seats", seats), Route("/api/calls", calls), Route("/api/calls/live", live_calls),
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
         *report_routes(settings, store.path, clock=sip.clock),
         *(dialer_routes(dialer, sip.clock, audit) if dialer is not None else ()),
+    ], open_on_loopback=settings.http.api_open_on_loopback)
+    return Starlette(routes=[
+        *auth_routes(auth), *pages, Route("/health", health),
+        Route("/api/calls/{uuid}/recording.wav", recording), *machine,
     ], middleware=[Middleware(AuthMiddleware, auth=auth)])
 
 
