@@ -27,6 +27,7 @@ from callfloor.executor import FloorExecutor
 from callfloor.floorlive import LiveFloor
 from callfloor.floorwiring import build_switchboard
 from callfloor.housekeeping import Periodic
+from callfloor.qajob import load_policy, sample_finished_days
 from callfloor.settings import ConfigError, Settings
 from callfloor.store import Store
 from callfloor.store.audit import AuditLog
@@ -51,6 +52,7 @@ __all__ = ["Running", "policy_from_settings", "recover", "run", "running", "serv
 log = logging.getLogger("callfloor")
 
 BLACKLIST_EXPIRY_EVERY = 3600.0  # seconds between runs of the blacklist's expiry job
+QA_SAMPLING_EVERY = 3600.0  # seconds between looks for a finished day to sample
 
 
 @dataclass
@@ -188,6 +190,12 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         expiry = Periodic("blacklist expiry", BLACKLIST_EXPIRY_EVERY, ComplaintStore(store).expire_blacklist)
         expiry.start()
         stack.push_async_callback(expiry.close)
+        if settings.qa.auto_sample:
+            policy = load_policy(settings.qa.policy)
+            sampling = Periodic("QA sampling", QA_SAMPLING_EVERY,
+                                lambda now: sample_finished_days(store, settings, policy, now))
+            sampling.start()
+            stack.push_async_callback(sampling.close)
         http_address = None
         if http:
             from callfloor.web.server import serve_http

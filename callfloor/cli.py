@@ -113,7 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from callfloor.floorwatch import load_policy
 
                 watcher = load_policy(settings.monitor.watcher).mode.value
+            from callfloor.qajob import load_policy as load_sampling
             from callfloor.web.server import qa_forms
+
+            load_sampling(settings.qa.policy)
 
             forms = len(qa_forms(settings) or ())
             print(f"{args.config}: ok ({len(settings.seats)} seats, {len(settings.queues)} queues, "

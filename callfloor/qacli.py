@@ -17,16 +17,13 @@ import argparse
 import asyncio
 import sys
 import time
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
+from callfloor.qajob import draw_day, load_policy
 from callfloor.settings import ConfigError, Settings, load_settings
 from callfloor.store import Store, StoreError
-from callfloor.store.analytics import CallAnalyticsStore
 from callfloor.store.qa import QaStore
 from dialer.reports import Period, ReportError, parse_zone
 from qa.forms import Form, FormError, load_forms
@@ -38,7 +35,7 @@ from qa.reports import (
     monthly_report,
     monthly_table,
 )
-from qa.sampling import SamplingPolicy, draw_daily
+from qa.sampling import SamplingPolicy
 
 __all__ = ["add_parser", "load_policy", "run"]
 
@@ -67,24 +64,6 @@ def add_parser(sub: Any) -> None:
     monthly.add_argument("--month", required=True, metavar="YYYY-MM")
     for command in (daily, monthly):
         command.add_argument("--csv", action="store_true", help="CSV instead of a table")
-
-
-def load_policy(path: Path | None) -> SamplingPolicy:
-    """The sampling policy from a TOML file (keys of ``SamplingPolicy``), or the defaults."""
-    if path is None:
-        return SamplingPolicy()
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from None
-    try:
-        return SamplingPolicy.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(lines) from None
 
 
 def run(args: argparse.Namespace, *, now: float | None = None, out: TextIO | None = None,
@@ -135,7 +114,7 @@ class _Cli:
                 return await self.list_forms(qa)
             assert period is not None
             if args.qa_command == "sample":
-                return await self.sample(qa, CallAnalyticsStore(store), period, args.seed)
+                return await self.sample(store, period, args.seed, parse_zone(args.tz))
             if args.qa_report == "daily":
                 summary = daily_summary(await qa.scored_between(period.start, period.end), day=period.label)
                 self.out.write(daily_csv(summary) if args.csv else daily_table(summary))
@@ -153,20 +132,14 @@ class _Cli:
             print(f"{form_id:<16} {version:>7} {used:>11}  {title}", file=self.out)
         return 0
 
-    async def sample(self, qa: QaStore, analytics: CallAnalyticsStore, period: Period,
-                     seed: int | None) -> int:
+    async def sample(self, store: Store, period: Period, seed: int | None, tz: Any) -> int:
         day = date.fromisoformat(period.label)
-        existing = await qa.sample_seed(day)
-        if existing is not None:
+        sample = await draw_day(store, self.settings, self.policy, day, self.now, seed=seed, tz=tz)
+        if sample is None:
+            existing = await QaStore(store).sample_seed(day)
             print(f"callfloor qa: {day} was sampled already (seed {existing}); its picks stand", file=self.err)
             return REFUSED
-        seed = int(day.strftime("%Y%m%d")) if seed is None else seed
-        teams = {s.id: s.team for s in self.settings.seats}
-        # Risk flags: the stored analytics of each call and its complaints (docs/qa.md).
-        risks = await analytics.sampling_flags(period.start, period.end)
-        calls = await qa.day_calls(period.start, period.end, teams, flags=risks)
-        sample = draw_daily(calls, day=day, policy=self.policy, seed=seed)
-        await qa.save_sample(sample, self.policy, self.now)
+        seed = sample.seed
         print(f"{day}: {len(sample.picks)} calls sampled from {sum(sample.calls.values())} "
               f"(seed {seed}, {len(sample.calls)} seats)", file=self.out)
         for pick in sample.picks:
