@@ -74,7 +74,7 @@ class CallEngine(InviteRouting):
         self.ports = PortPool(*policy.rtp_ports)
         self.calls: dict[str, Call] = {}
         self.busy_seats: dict[str, set[str]] = {}  # seat -> its live calls
-        self.listening = ListenDesk(self.ctx, self.ports, self.seats)  # silent monitoring
+        self.listening = ListenDesk(self.ctx, self.ports, self.seats, self._listen_busy)  # silent monitoring
         self._invites: dict[tuple[str, str, int], TxKey] = {}  # merged-request detection, §8.2.2.2
         self.draining = False
         trunk = policy.trunk
@@ -176,6 +176,17 @@ class CallEngine(InviteRouting):
         self.ctx.now = now
         return self.listening.start(self.calls.get(call_uuid), call_uuid, listener_seat, now,
                                     draining=self.draining)
+
+    def _listen_busy(self, seat: str, listen: str, busy: bool, now: float) -> None:
+        """A listen leg counts among the lead's calls in ``busy_seats``: the director hears when
+        the lead becomes busy or free, whatever mix of calls and listens made it so."""
+        uuids = self.busy_seats.setdefault(seat, set())
+        was_busy = bool(uuids)
+        (uuids.add if busy else uuids.discard)(listen)
+        if not uuids:
+            del self.busy_seats[seat]
+        if self.director is not None and was_busy != bool(uuids):
+            self.director.seat_busy(seat, bool(uuids), now)
 
     def _call_done(self, call: Call) -> None:
         super()._call_done(call)

@@ -155,11 +155,14 @@ class Listen:
 class ListenDesk:
     """Every live listen, by listen id (the listen leg's Call-ID) and by monitored call."""
 
-    def __init__(self, ctx: EngineContext, ports: PortPool, seats: SeatDesk) -> None:
+    def __init__(self, ctx: EngineContext, ports: PortPool, seats: SeatDesk,
+                 on_busy: Callable[[str, str, bool, float], None] | None = None) -> None:
         self.ctx = ctx
         self.ports = ports
         self.seats = seats
         self.listens: dict[str, Listen] = {}
+        # (seat, listen id, busy, now): a listening lead is busy, so the ACD offers it no call.
+        self.on_busy = on_busy
 
     def start(self, call: Call | None, call_uuid: str, listener: str, now: float, *,
               draining: bool = False) -> str:
@@ -193,6 +196,8 @@ class ListenDesk:
         listen = Listen(self.ctx, call=call, listener=listener, target=target, port=port,
                         on_done=self._done)
         self.listens[listen.id] = listen
+        if self.on_busy is not None:
+            self.on_busy(listener, listen.id, True, now)
         listen.start(self.ctx.policy.ring_timeout, now)
         return listen.id
 
@@ -215,3 +220,5 @@ class ListenDesk:
     def _done(self, listen: Listen) -> None:
         self.listens.pop(listen.id, None)
         self.ports.release(listen.port)
+        if self.on_busy is not None:
+            self.on_busy(listen.listener, listen.id, False, self.ctx.now)

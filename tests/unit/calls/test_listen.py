@@ -191,3 +191,22 @@ def test_the_listener_must_be_another_registered_seat(listener: str, reason: str
     assert err.value.reason == reason and listener in str(err.value)
     floor.quiet()
     assert len(floor.engine.ports) == floor.engine.ports.size - 2
+
+
+def test_a_listening_lead_is_busy_until_the_listen_ends() -> None:
+    """The director hears the lead is busy (the ACD offers it no queue call) while it listens."""
+    floor = Floor()
+    seat, lead, _, _, uuid = monitored(floor)
+    heard: list[tuple[str, bool]] = []
+
+    class Director:
+        def seat_busy(self, seat_id: str, busy: bool, now: float) -> None:
+            heard.append((seat_id, busy))
+
+    floor.engine.director = Director()  # type: ignore[assignment]
+    lead_call, listen = listening(floor, lead, uuid)
+    assert floor.engine.busy_seats["1002"] == {listen} and heard == [("1002", True)]
+    lead_call.bye()
+    lead.expect("200")
+    floor.take_commands()
+    assert "1002" not in floor.engine.busy_seats and heard == [("1002", True), ("1002", False)]
