@@ -82,6 +82,7 @@ class LiveFloor:
         self._alerts: dict[str, dict[str, Any]] = {}
         self._decisions: deque[dict[str, Any]] = deque(maxlen=200)
         self._task: asyncio.Task[None] | None = None
+        self.bad_events = 0
 
     # -- history at start-up ----------------------------------------------------------------------
     async def restore(self, store: Store, executor: FloorExecutor, now: float) -> int:
@@ -118,7 +119,14 @@ class LiveFloor:
         at = float(payload.get("ts") or self.clock())
         if kind == "seat.membership" and self.watcher is not None:
             self.watcher.moved_at[str(payload.get("seat"))] = at  # a hand move counts for dwell too
-        changed = self.metrics.apply(kind, at, payload)
+        try:
+            changed = self.metrics.apply(kind, at, payload)
+        except (BadEvent, LookupError) as exc:
+            # The event is stored and published all the same; only the board misses it. Raising
+            # here would reach the engine, which published it in the middle of a call.
+            self.bad_events += 1
+            log.warning("event %s not on the board: %s", kind, exc)
+            return
         if not changed:
             return
         self._dirty.update(changed)

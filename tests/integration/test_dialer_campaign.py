@@ -267,9 +267,9 @@ async def test_preview_the_seat_dials_its_lead_and_gets_the_callback_it_booked(t
         await asyncio.sleep(1.5)
         assert ledger(service) == {}                      # preview: nothing is dialled by itself
         async with api(service) as client:
-            shown = (await client.post("/api/seats/1001/preview")).json()
+            shown = (await client.post("/api/seats/1001/preview", json={})).json()
             assert shown["lead"]["number"] == number and shown["campaign"] == "it"
-            dialled = (await client.post("/api/seats/1001/preview/dial")).json()
+            dialled = (await client.post("/api/seats/1001/preview/dial", json={})).json()
             await until(lambda: ledger(service).get(number, ("dialing",))[0] != "dialing",
                         "the previewed call to end", timeout=15)
             assert ledger(service)[number][:2] == ("answered", "1001")
@@ -278,9 +278,9 @@ async def test_preview_the_seat_dials_its_lead_and_gets_the_callback_it_booked(t
                                   json={"code": "later", "callback_at": due, "callback_to": "seat"})
             assert r.status_code == 200, r.text
             await asyncio.sleep(max(0.0, due - time.time()) + 1.5)   # the callback is due; wrap-up over
-            again = (await client.post("/api/seats/1001/preview")).json()
+            again = (await client.post("/api/seats/1001/preview", json={})).json()
             assert again["lead"]["number"] == number and again["lead"]["last_outcome"] == "answered"
-            second = (await client.post("/api/seats/1001/preview/dial")).json()
+            second = (await client.post("/api/seats/1001/preview/dial", json={})).json()
             assert second["call"] != dialled["call"]
         result = await sipp
         assert result.returncode == 0, result.explain()

@@ -14,6 +14,7 @@ import aiomqtt
 import pytest
 
 from floor.states import PresenceAction
+from telephony.calls.commands import Publish
 from tests.integration.harness import CARRIER_HOST, floor, floor_settings, free_port
 from tests.integration.peers.floor import DEMO_FLOWS
 from tests.integration.peers.mosquitto import mosquitto
@@ -77,3 +78,19 @@ async def test_a_late_wallboard_sees_the_floor_and_a_command_moves_a_seat(tmp_pa
                     {"target": "queue:nowhere", "correlation_id": "c2"}), qos=1)
                 reply = (await retained(wallboard, {f"{ROOT}/commands/replies/c2"}))[f"{ROOT}/commands/replies/c2"]
                 assert reply["ok"] is False and "nowhere" in reply["error"], reply
+
+
+async def test_a_malformed_event_misses_the_board_and_harms_nothing(tmp_path: Path) -> None:
+    settings = floor_settings(tmp_path, trunk={"port": free_port(CARRIER_HOST)}, routes={},
+                              ivr={"flows": str(DEMO_FLOWS)},
+                              queues=[{"name": "support"}, {"name": "sales"}, {"name": "vip"}])
+    async with floor(settings) as service:
+        live = service.live
+        assert live is not None and service.switchboard is not None
+        now = service.sip.clock()
+        service.executor.execute(Publish("queue.joined", {"queue": "support", "ts": now}, store=True))
+        board = service.switchboard
+        service.sip.apply(lambda t: board.set_presence("1001", PresenceAction.READY, t, by="test"))
+        await asyncio.sleep(0)
+        assert live.bad_events == 1
+        assert live.board(service.sip.clock())["seats"]["1001"]["presence"] == "ready"
