@@ -271,7 +271,8 @@ class LiveFloor:
     def _check_alerts(self, now: float) -> None:
         current = {a["id"]: a for a in self.alerts(now)}
         for ident, alert in current.items():
-            if ident not in self._alerts:
+            before = self._alerts.get(ident)
+            if before is None or before.get("value") != alert.get("value"):  # new, or its figure moved
                 self._push({"type": "alert", "id": ident, "data": {**alert, "active": True}})
         for ident, alert in self._alerts.items():
             if ident not in current:

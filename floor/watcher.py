@@ -68,7 +68,10 @@ def _show(name: str, value: object) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:.0%}" if name in _PERCENT else f"{value:.0f}"
+        if name in _PERCENT:
+            return f"{value:.0%}"
+        # Whole numbers from 100 up; below, one decimal, so "30.4 s over 30 s" reads as it is.
+        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.1f}".removesuffix(".0")
     return str(value)
 
 

@@ -120,7 +120,8 @@ function decisionText(d) {
   for (const [name, value] of Object.entries(d.params || {})) {
     if (value === null || value === undefined) shown[name] = "n/a";
     else if (typeof value === "number" && PERCENT.has(name)) shown[name] = `${Math.round(value * 100)}%`;
-    else if (typeof value === "number") shown[name] = String(Math.round(value));
+    else if (typeof value === "number" && Math.abs(value) >= 100) shown[name] = String(Math.round(value));
+    else if (typeof value === "number") shown[name] = String(Math.round(value * 10) / 10);
     else shown[name] = value;
   }
   return t(d.key, shown);
