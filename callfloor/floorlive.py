@@ -98,7 +98,7 @@ class LiveFloor:
         for row in rows:
             try:
                 self.metrics.apply(row.kind, row.at, row.data)
-            except BadEvent as exc:
+            except (BadEvent, LookupError) as exc:  # a bad row, or a seat no longer configured
                 bad += 1
                 log.warning("event %d (%s) not replayed: %s", row.id, row.kind, exc)
         for seat in self.settings.seats:
