@@ -129,6 +129,11 @@ async def run_sipp(args: Sequence[str], workdir: Path, *, timeout: float = 60.0)
     except TimeoutError:
         proc.kill()
         out, _ = await proc.communicate()
+    except asyncio.CancelledError:
+        # A test that cancels its peer's task must not leave the peer running after it.
+        if proc.returncode is None:
+            proc.kill()
+        raise
     errors = "".join(p.read_text(errors="replace") for p in workdir.glob("*_errors.log"))
     messages = "".join(p.read_text(errors="replace") for p in workdir.glob("*_messages.log"))
     return SippResult(proc.returncode if proc.returncode is not None else -1,
