@@ -145,13 +145,9 @@ class LiveFloor:
 
     def view(self, kind: str, ident: str, now: float) -> dict[str, Any] | None:
         """One queue, seat or campaign as the board shows it (None when unknown)."""
-        getter = {"queue": self.metrics.queue, "seat": self.metrics.seat,
-                  "campaign": self.metrics.campaign}.get(kind)
-        if getter is None:
-            return None
         try:
-            return getter(ident, now)
-        except LookupError:
+            return self.metrics.view((kind, ident), now)
+        except (LookupError, ValueError):  # an unknown id, or not a queue, seat or campaign
             return None
 
     # -- the monitor's reads ---------------------------------------------------------------------

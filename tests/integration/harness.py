@@ -133,6 +133,7 @@ async def run_sipp(args: Sequence[str], workdir: Path, *, timeout: float = 60.0)
         # A test that cancels its peer's task must not leave the peer running after it.
         if proc.returncode is None:
             proc.kill()
+        await proc.wait()  # reaped while the loop runs, not collected after it closed
         raise
     errors = "".join(p.read_text(errors="replace") for p in workdir.glob("*_errors.log"))
     messages = "".join(p.read_text(errors="replace") for p in workdir.glob("*_messages.log"))
