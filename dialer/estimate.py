@@ -71,6 +71,12 @@ class AnswerRate:
         self._total = self._total * self._keep + 1.0
         self.observations += 1
 
+    def observe_fraction(self, live: float) -> None:
+        """One dial whose outcome is known only as a chance ``live`` of a live answer."""
+        self._hits = self._hits * self._keep + live
+        self._total = self._total * self._keep + 1.0
+        self.observations += 1
+
     @property
     def value(self) -> float:
         """The current estimate of P(live answer)."""
@@ -130,6 +136,26 @@ class DecayingHistogram:
         if self._step > _RESCALE_AT:
             scale = 1.0 / self._step
             self._weights = [w * scale for w in self._weights]
+            self._total *= scale
+            self._step = 1.0
+
+    def observe_beyond(self, value: float, weight: float) -> None:
+        """``weight`` of one observation known only to exceed ``value``: spread over the bins
+        past it in proportion to what they hold (fades the others like :meth:`observe`)."""
+        self._step /= self._keep
+        start = self._bin(value)
+        tail = math.fsum(self._weights[start:])
+        if weight > 0:
+            w = weight * self._step
+            if tail > 0:
+                for index in range(start, self.bins):
+                    self._weights[index] += w * self._weights[index] / tail
+            else:
+                self._weights[start] += w
+            self._total += w
+        if self._step > _RESCALE_AT:
+            scale = 1.0 / self._step
+            self._weights = [x * scale for x in self._weights]
             self._total *= scale
             self._step = 1.0
 
@@ -287,6 +313,14 @@ class DialModel:
         """A dial ended after ``duration`` s: answered by a live person, or not."""
         self.answer.observe(live)
         (self.to_answer if live else self.to_failure).observe(duration)
+
+    def observe_censored(self, age: float) -> None:
+        """A dial cancelled while still ringing at ``age`` s: counted as live with the chance a
+        dial ringing that long still had, its times spread over what was left of each."""
+        q = self.live_probability(age)
+        self.answer.observe_fraction(q)
+        self.to_answer.observe_beyond(age, q)
+        self.to_failure.observe_beyond(age, 1.0 - q)
 
     def _alive(self, age: float) -> float:
         p = self.answer.value

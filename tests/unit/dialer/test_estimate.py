@@ -190,3 +190,25 @@ def test_seat_tables_match_the_scalar_questions() -> None:
         for col, h in enumerate(horizons.tolist()):
             exact = seats.talk.remaining_cdf(elapsed, h - 10.0) if h > 10.0 else 0.0
             assert talk[row, col] == pytest.approx(exact, abs=1e-6)
+
+
+def test_histogram_observation_known_only_to_exceed_a_value() -> None:
+    h = DecayingHistogram(1.0, 30.0, memory=100.0)
+    h.add_uniform(0.0, 20.0, 10.0)
+    h.observe_beyond(15.0, 1.0)
+    # The mass went past 15 s in proportion to what was there: 15-20 s gained, below lost share.
+    assert h.cdf(15.0) == pytest.approx(0.75 * 10.0 / (10.0 + 1.0 / (1.0 - 1.0 / 100.0)), rel=1e-6)
+    assert h.cdf(20.0) == pytest.approx(1.0)
+    empty = DecayingHistogram(1.0, 30.0)
+    empty.observe_beyond(12.5, 0.5)
+    assert empty.cdf(12.0) == 0.0 and empty.cdf(13.0) == pytest.approx(1.0)
+
+
+def test_dial_model_censored_dial() -> None:
+    model = DialModel(0.3)
+    q = model.live_probability(17.0)
+    before = model.answer.value
+    model.observe_censored(17.0)
+    assert 0 < q < before
+    assert model.answer.value < before  # a long ring is weak evidence of a live answer
+    assert model.answer.observations == 1
