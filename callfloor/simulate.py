@@ -75,11 +75,12 @@ def _table(scenario: Scenario, seed: int, chosen: SimResult, baseline: SimResult
     rows = [(s.mode.value, chosen)]
     if s.mode is not Mode.PROGRESSIVE:
         rows.append(("progressive (baseline)", baseline))
-    header = f"{'mode':<24}{'occupancy':>10}{'talk':>8}{'abandon':>9}{'max 24h':>9}{'dials/agent-h':>15}"
+    header = (f"{'mode':<24}{'occupancy':>10}{'talk':>8}{'abandon':>9}{'max 24h':>9}{'dials/agent-h':>15}"
+              f"{'cancelled':>11}")
     print(header, file=out)
     for name, r in rows:
         print(f"{name:<24}{r.occupancy:>10.1%}{r.talk_share:>8.1%}{r.abandon_rate:>9.2%}"
-              f"{r.max_abandon_24h:>9.2%}{r.dials_per_agent_hour:>15.1f}", file=out)
+              f"{r.max_abandon_24h:>9.2%}{r.dials_per_agent_hour:>15.1f}{r.cancelled:>11}", file=out)
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

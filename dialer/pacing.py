@@ -74,6 +74,8 @@ class PacingSnapshot:
     reaches the target (see ``AbandonBudget.slack_24h``); ``math.inf`` when unknown.
     ``uncontrolled_abandon`` is the part of the rate that pacing cannot lower (the AMD
     false-positive allowance of the UK formula, ``AbandonBudget.false_positive_24h``).
+    ``rung`` holds, in the order of ``dialing``, the seconds each dial has been ringing (since
+    its first 180/183); empty means it rang from its launch (the simulator).
     """
 
     now: float
@@ -88,6 +90,7 @@ class PacingSnapshot:
     ready_ids: frozenset[str] = field(default_factory=frozenset)
     dialing_for: frozenset[str] = field(default_factory=frozenset)
     uncontrolled_abandon: float = 0.0
+    rung: tuple[float, ...] = ()
 
     @property
     def seats(self) -> int:
@@ -98,7 +101,8 @@ class PacingSnapshot:
     def from_seats(cls, now: float, seats: Iterable[SeatView], dialing: Iterable[float] = (),
                    waiting: Iterable[float] = (), *, dialing_for: Iterable[str] = (),
                    target_abandon: float = 0.03, predictive_allowed: bool = True,
-                   abandon_slack: float = math.inf, uncontrolled_abandon: float = 0.0) -> PacingSnapshot:
+                   abandon_slack: float = math.inf, uncontrolled_abandon: float = 0.0,
+                   rung: Iterable[float] = ()) -> PacingSnapshot:
         """Build a snapshot from per-seat views; ``dialing_for`` names seats with their own dial
         in flight (preview or progressive reservations)."""
         ready_ids: list[str] = []
@@ -113,7 +117,7 @@ class PacingSnapshot:
                 wrapping.append(seat.seconds)
         return cls(now, len(ready_ids), tuple(talking), tuple(wrapping), tuple(dialing),
                    tuple(waiting), target_abandon, predictive_allowed, abandon_slack,
-                   frozenset(ready_ids), frozenset(dialing_for), uncontrolled_abandon)
+                   frozenset(ready_ids), frozenset(dialing_for), uncontrolled_abandon, tuple(rung))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +133,19 @@ class Pacer:
     """Decides how many new dials to launch; learns from the campaign's dials and calls."""
 
     def __init__(self, mode: Mode | str = Mode.PREDICTIVE, *, priors: PacerPriors | None = None,
-                 model: ModelConfig | None = None, controller: ControllerConfig | None = None) -> None:
+                 model: ModelConfig | None = None, controller: ControllerConfig | None = None,
+                 min_ring: float | None = None) -> None:
+        """``min_ring``: predictive pacing may cancel a dial that has rung this many seconds
+        unanswered when its answer would likely find no seat (None: never cancel)."""
         self.mode = Mode(mode)
+        self.min_ring = min_ring
         priors = priors or PacerPriors()
         self.dials = DialModel(priors.answer_rate)
         self.seats = SeatModel(priors.talk_mean, priors.wrap_up)
         self.lookahead = Lookahead(self.dials, self.seats, model)
         self.controller = AbandonController(controller)
         self._uncontrolled = 0.0  # from the last snapshot
+        self._seats = 0  # from the last snapshot
 
     # -- observations -------------------------------------------------------------------------
     def observe_dial(self, duration: float, live: bool) -> None:
@@ -146,11 +155,11 @@ class Pacer:
 
     def observe_connected(self, target_abandon: float = 0.03) -> None:
         """A live answer reached a seat within the grace time."""
-        self.controller.observe(False, target_abandon, self._uncontrolled)
+        self.controller.observe(False, target_abandon, self._uncontrolled, self._seats)
 
     def observe_abandoned(self, target_abandon: float = 0.03) -> None:
         """A live answer found no seat within the grace time and was abandoned."""
-        self.controller.observe(True, target_abandon, self._uncontrolled)
+        self.controller.observe(True, target_abandon, self._uncontrolled, self._seats)
 
     def observe_talk(self, duration: float) -> None:
         """A connected call ended after ``duration`` s of talk."""
@@ -176,6 +185,7 @@ class Pacer:
     def decide(self, snapshot: PacingSnapshot) -> int:
         """How many NEW dials to launch now."""
         self._uncontrolled = snapshot.uncontrolled_abandon
+        self._seats = snapshot.seats
         if snapshot.seats == 0:
             return 0
         mode = self.effective_mode(snapshot)
@@ -185,10 +195,34 @@ class Pacer:
         if mode is Mode.PROGRESSIVE:
             return floor
         theta = self.controller.accepted(snapshot.abandon_slack, snapshot.seats)
+        # Near the budget's edge a new dial is priced as if it could not be cancelled: early in
+        # a campaign the seat model is still wrong, and its surplus lands before the minimum ring.
+        roomy = theta >= self.controller.theta
         more = self.lookahead.new_dials(snapshot.now, snapshot.ready, snapshot.talking,
                                         snapshot.wrapping, snapshot.dialing, len(snapshot.waiting),
-                                        theta)
+                                        theta, self.min_ring if roomy else None)
         return max(floor, more)
+
+    def cancellations(self, snapshot: PacingSnapshot) -> list[int]:
+        """Dials in flight to cancel now (indices into ``snapshot.dialing``): in predictive
+        pacing, those that have rung ``min_ring`` s unanswered and whose live answer would find
+        no seat with a chance over the accepted price. Call before :meth:`decide`, and give it
+        a snapshot without them. With no seat logged in (all paused) every answer would be
+        abandoned: each dial past its minimum ring goes."""
+        if self.min_ring is None or self.effective_mode(snapshot) is not Mode.PREDICTIVE:
+            return []
+        rung = snapshot.rung if len(snapshot.rung) == len(snapshot.dialing) else snapshot.dialing
+        eligible = [i for i, seconds in enumerate(rung) if seconds >= self.min_ring]
+        if not eligible:
+            return []
+        theta = self.controller.accepted(snapshot.abandon_slack, snapshot.seats)
+        return self.lookahead.cancellations(snapshot.now, snapshot.ready, snapshot.talking,
+                                            snapshot.wrapping, snapshot.dialing, len(snapshot.waiting),
+                                            theta, eligible)
+
+    def observe_cancelled(self, age: float) -> None:
+        """A dial was cancelled after ringing ``age`` s: its outcome is unknown."""
+        self.dials.observe_censored(age)
 
     def may_preview(self, snapshot: PacingSnapshot, seat_id: str) -> bool:
         """Whether a seat in a preview campaign may take a lead now: it is ready, has no dial of

@@ -23,6 +23,8 @@ class ControllerConfig:
 
     setpoint_ratio: float = 0.85  # aim at this share of the campaign's target abandonment
     gain: float = 0.08  # step of log(theta) per live answer, times the error
+    small_campaign: int = 25  # below this many seats the gain grows as seats shrink (fewer answers)
+    max_gain: float = 0.25
     theta_initial: float = 0.02
     theta_min: float = 0.0001
     theta_max: float = 0.5
@@ -44,17 +46,26 @@ class AbandonController:
         """The accepted abandonment chance of one more dial's answer, before the budget scale."""
         return math.exp(self._log_theta)
 
-    def observe(self, abandoned: bool, target: float, uncontrolled: float = 0.0) -> None:
+    def gain(self, seats: int) -> float:
+        """The step per live answer. A small campaign gets few answers an hour: its steps are
+        larger so that theta still finds its level within a shift."""
+        c = self.config
+        if 0 < seats < c.small_campaign:
+            return min(c.max_gain, c.gain * c.small_campaign / seats)
+        return c.gain
+
+    def observe(self, abandoned: bool, target: float, uncontrolled: float = 0.0, seats: int = 0) -> None:
         """A live answer reached a seat (``abandoned`` False) or was abandoned. ``uncontrolled``
         is the part of the measured rate pacing cannot lower (the AMD false-positive allowance
-        of the UK formula): the setpoint leaves room for it."""
+        of the UK formula): the setpoint leaves room for it. ``seats``: the campaign's size."""
         setpoint = max(0.1 * target, self.config.setpoint_ratio * target - uncontrolled)
+        gain = self.gain(seats)
         if abandoned:
             self.abandoned += 1
-            self._log_theta -= self.config.gain * (1.0 - setpoint)
+            self._log_theta -= gain * (1.0 - setpoint)
         else:
             self.connected += 1
-            self._log_theta += self.config.gain * setpoint
+            self._log_theta += gain * setpoint
         low, high = math.log(self.config.theta_min), math.log(self.config.theta_max)
         self._log_theta = min(high, max(low, self._log_theta))
 

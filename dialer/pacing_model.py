@@ -239,10 +239,15 @@ class Lookahead:
         return Shortfall(t, mean, var, answers, rel)
 
     def new_dials(self, now: float, ready: int, talking: tuple[float, ...], wrapping: tuple[float, ...],
-                  dialing: tuple[float, ...], waiting: int, theta: float) -> int:
+                  dialing: tuple[float, ...], waiting: int, theta: float,
+                  min_ring: float | None = None) -> int:
         """How many new dials keep each one's chance that its live answer finds no seat within
-        the grace time at or under ``theta``."""
+        the grace time at or under ``theta``. With ``min_ring`` (surplus dials are cancelled
+        after that much ringing) an answer landing later is priced at most ``theta``: it is
+        kept only if it is then that safe."""
         x = self.shortfall(now, ready, talking, wrapping, dialing, waiting)
+        if min_ring is not None:
+            x = x.capped(min_ring, theta)
         if x.tables.answer_p <= 0 or x.first_risk() > theta:
             return 0
         # Most decisions launch a few dials at most: price the next ones in growing chunks.
@@ -256,6 +261,45 @@ class Lookahead:
             low, high = high, high * 4
         return cap
 
+    def cancellations(self, now: float, ready: int, talking: tuple[float, ...],
+                      wrapping: tuple[float, ...], dialing: tuple[float, ...], waiting: int,
+                      theta: float, eligible: list[int]) -> list[int]:
+        """Which of the ``eligible`` dials in flight (indices into ``dialing``) to cancel: those
+        whose live answer would find no seat with a chance over ``theta``. The riskiest goes
+        first and the others are priced again without it."""
+        old = [i for i in eligible if 0 <= i < len(dialing)]
+        if not old:
+            return []
+        x = self.shortfall(now, ready, talking, wrapping, dialing, waiting)
+        t = x.tables
+        count = len(t.g)
+        scale, last, first = t.blocks[2]
+        rows = np.minimum(np.array([dialing[i] for i in old]) * scale + 0.5, last).astype(np.intp) + int(first)
+        own = t.stacked.take(rows, axis=0).astype(np.float64)[:, :count]  # P(answered by h)
+        live = own[:, -1]
+        lands = np.diff(np.concatenate((np.zeros((len(old), 1)), own), axis=1), axis=1)
+        mean, var = x.mean.copy(), x.var.copy()
+        answers = x.answers.copy()
+        chosen: list[int] = []
+        alive = np.ones(len(old), dtype=bool)
+        while alive.any():
+            others_mean = mean[None, :] - own
+            others_answers = answers[None, :] - own
+            others_var = var[None, :] - own * (1.0 - own) + x.rate_rel_var * others_answers ** 2 + 1e-9
+            z = (others_mean + 0.5) / np.sqrt(np.maximum(others_var, 1e-9))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                risk = np.where(live > 1e-9, (_phi(z) * lands).sum(axis=1) / live, 0.0)
+            risk[~alive] = -1.0
+            best = int(np.argmax(risk))
+            if risk[best] <= theta:
+                break
+            chosen.append(old[best])
+            alive[best] = False
+            mean -= own[best]
+            var -= own[best] * (1.0 - own[best])
+            answers -= own[best]
+        return chosen
+
 
 @dataclass(frozen=True, slots=True)
 class Shortfall:
@@ -266,12 +310,28 @@ class Shortfall:
     var: FloatArray
     answers: FloatArray  # expected live answers by then from the dials in flight
     rate_rel_var: float  # relative variance of the answer-rate estimate
+    late: npt.NDArray[np.bool_] | None = None  # steps where a new dial could still be cancelled
+    cap: float = 1.0  # the most a landing at those steps is priced
+
+    def capped(self, min_ring: float, theta: float) -> Shortfall:
+        """The same shortfall, with a new dial's landings after ``min_ring`` s priced at most
+        ``theta`` (a dial is cancelled there unless its answer is that safe)."""
+        t = self.tables
+        # Column h holds the landings in (h - step, h]: late when all of it is past min_ring.
+        late = t.horizons[:len(t.g)] >= min_ring - 1e-9
+        return Shortfall(t, self.mean, self.var, self.answers, self.rate_rel_var, late, theta)
+
+    def _priced(self, p: FloatArray) -> FloatArray:
+        if self.late is None:
+            return p
+        result: FloatArray = np.where(self.late, np.minimum(p, self.cap), p)
+        return result
 
     def first_risk(self) -> float:
         """:meth:`risk` for the first new dial (no other new one), the common case made cheap."""
         t = self.tables
         var = self.var + self.rate_rel_var * self.answers * self.answers + 1e-9
-        return float(np.dot(_phi((self.mean + 0.5) / np.sqrt(var)), t.lands)) / t.answer_p
+        return float(np.dot(self._priced(_phi((self.mean + 0.5) / np.sqrt(var))), t.lands)) / t.answer_p
 
     def risk(self, k: FloatArray) -> FloatArray:
         """For each count ``k`` (a column) of other new dials: the chance that one more new
@@ -281,7 +341,7 @@ class Shortfall:
         var = self.var + k * t.g_var + self.rate_rel_var * answers * answers + 1e-9
         # X is a whole number: P(X >= 0) is taken as P(normal > -0.5).
         z = (self.mean + k * t.g + 0.5) / np.sqrt(var)
-        risk: FloatArray = (_phi(z) * t.lands).sum(axis=1) / t.answer_p
+        risk: FloatArray = (self._priced(_phi(z)) * t.lands).sum(axis=1) / t.answer_p
         return risk
 
 

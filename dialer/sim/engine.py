@@ -7,7 +7,8 @@ at ``shift_hours``. A dial rings until it is answered live (``answer_rate``; aft
 up by the detector ``amd_time`` later) or ends unanswered (after ``no_answer_time``, uniform). A
 live answer takes the longest-ready seat at once, or waits up to ``grace`` seconds for one and is
 abandoned. Talk is lognormal, wrap-up fixed. The pacer is asked every second and after every
-event. Dialling stops at the end of the shift; the calls already launched are played out (their
+event; in predictive mode it may first cancel dials that have rung ``min_ring`` seconds
+(``cancel_surplus``): such a dial ends unanswered, whatever it would have become. Dialling stops at the end of the shift; the calls already launched are played out (their
 answers count for abandonment) but the time measures stop at the shift's end.
 
 In preview mode each ready seat that :meth:`Pacer.may_preview` allows reads a lead for
@@ -20,7 +21,7 @@ import heapq
 import math
 import random
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dialer.abandon import AbandonBudget, AbandonCounts, AbandonTracker, CallKind
 from dialer.pacing import Mode, Pacer, PacerPriors, PacingSnapshot
@@ -54,6 +55,7 @@ class SimResult:
     connected: int
     abandoned: int
     machines: int
+    cancelled: int = 0  # dials cancelled unanswered after min_ring, their answer likely abandoned
 
     def measures(self) -> dict[str, float | int]:
         """The figures for JSON."""
@@ -67,6 +69,7 @@ class SimResult:
             "live_answers": self.live_answers,
             "abandoned": self.abandoned,
             "machines": self.machines,
+            "cancelled": self.cancelled,
         }
 
 
@@ -82,7 +85,8 @@ class _Run:
         sigma2 = math.log1p(s.talk_cv ** 2)
         self.talk_mu, self.talk_sigma = math.log(s.talk_mean) - sigma2 / 2, math.sqrt(sigma2)
         self.pacer = Pacer(s.mode, priors=PacerPriors(wrap_up=max(s.wrap_up, 1.0)),
-                           model=ModelConfig(grace=s.grace))
+                           model=ModelConfig(grace=s.grace),
+                           min_ring=s.min_ring if s.cancel_surplus else None)
         self.tracker = AbandonTracker(s.target_abandon, s.abandon_formula, s.amd_allowance)
         self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
@@ -95,6 +99,7 @@ class _Run:
         self.waiting: OrderedDict[int, float] = OrderedDict()  # answered dial -> answered at
         self.totals = [0.0, 0.0, 0.0]  # ready, talking, wrap-up seat-seconds within the shift
         self.launched = 0
+        self.cancelled = 0
         self.counts = [0, 0, 0]  # connected, abandoned, machines
         self.max_rate = 0.0
         self.budget: AbandonBudget | None = None
@@ -171,7 +176,10 @@ class _Run:
 
     def dial_end(self, ref: int, now: float) -> None:
         dial, outcome = divmod(ref, 3)
-        launched, seat = self.dials.pop(dial)
+        entry = self.dials.pop(dial, None)
+        if entry is None:
+            return  # cancelled while it rang
+        launched, seat = entry
         self.pacer.observe_dial(now - launched, outcome == _LIVE)
         if outcome == _LIVE:
             self.answered(dial, seat, now)
@@ -222,6 +230,15 @@ class _Run:
             self.s.target_abandon, budget.predictive_allowed, budget.slack_24h,
             uncontrolled_abandon=budget.false_positive_24h,
         )
+        if self.pacer.min_ring is not None:
+            ids = list(self.dials)
+            cancel = self.pacer.cancellations(snapshot)
+            if cancel:
+                for index in cancel:  # its pending end event finds it gone
+                    launched, _ = self.dials.pop(ids[index])
+                    self.pacer.observe_cancelled(now - launched)
+                self.cancelled += len(cancel)
+                snapshot = replace(snapshot, dialing=tuple([now - d[0] for d in self.dials.values()]))
         for _ in range(self.pacer.decide(snapshot)):
             self.launch(now)
 
@@ -255,7 +272,7 @@ class _Run:
             abandon_rate=rate, dials_per_agent_hour=self.launched / (s.agents * s.shift_hours),
             max_abandon_24h=self.max_rate, logged_in=logged_in, talk=talk, wrap=wrap, idle=ready,
             dials=self.launched, live_answers=connected + abandoned, connected=connected,
-            abandoned=abandoned, machines=machines,
+            abandoned=abandoned, machines=machines, cancelled=self.cancelled,
         )
 
 

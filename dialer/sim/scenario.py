@@ -16,7 +16,9 @@ Required keys (see docs/pacing.md)::
 Optional: ``name``, ``abandon_formula`` ("answers" or "connections"), ``amd_allowance``,
 ``machine_rate`` (share of dials answered by a machine, detected and hung up), ``amd_time``
 (seconds from a machine's answer to the hang-up), ``preview_time`` (seconds a seat reads a lead
-before its preview dial) and ``warmup_answers`` (live answers before ``max_abandon_24h`` is kept).
+before its preview dial), ``warmup_answers`` (live answers before ``max_abandon_24h`` is kept),
+``cancel_surplus`` and ``min_ring`` (predictive pacing may cancel a dial that has rung
+``min_ring`` seconds when its answer would likely find no seat; as the campaign keys).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dialer.pacing import Mode
 __all__ = ["Range", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
 
 MAX_TARGET = 0.03  # the hard ceiling of a campaign's target abandonment
+MIN_RING = 15.0  # FCC 47 CFR 64.1200(a)(6) and Ofcom: an unanswered call rings 15 s at least
 
 
 class ScenarioError(ValueError):
@@ -70,6 +73,8 @@ class Scenario:
     amd_time: float = 3.0
     preview_time: float = 10.0
     warmup_answers: int = 100
+    cancel_surplus: bool = True
+    min_ring: float = MIN_RING
 
     def with_mode(self, mode: Mode) -> Scenario:
         """The same scenario paced in another mode."""
@@ -88,13 +93,14 @@ class Scenario:
             "abandon_formula": self.abandon_formula.value, "amd_allowance": self.amd_allowance,
             "machine_rate": self.machine_rate, "amd_time": self.amd_time,
             "preview_time": self.preview_time, "warmup_answers": self.warmup_answers,
+            "cancel_surplus": self.cancel_surplus, "min_ring": self.min_ring,
         }
 
 
 REQUIRED = ("agents", "mode", "target_abandon", "shift_hours", "answer_rate", "ring_time",
             "no_answer_time", "talk_time", "wrap_up", "grace")
 OPTIONAL = ("name", "abandon_formula", "amd_allowance", "machine_rate", "amd_time",
-            "preview_time", "warmup_answers")
+            "preview_time", "warmup_answers", "cancel_surplus", "min_ring")
 
 
 class _Reader:
@@ -178,6 +184,9 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scena
     warmup = data.get("warmup_answers", 100)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise r.fail("warmup_answers", f"must be a whole number >= 0, not {warmup!r}")
+    cancel = data.get("cancel_surplus", True)
+    if not isinstance(cancel, bool):
+        raise r.fail("cancel_surplus", f"must be true or false, not {cancel!r}")
     name = data.get("name", Path(source).stem if source != "<scenario>" else "scenario")
     if not isinstance(name, str):
         raise r.fail("name", "must be a string")
@@ -201,6 +210,8 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scena
         amd_time=r.top("amd_time", 0.0, 60.0, default=3.0),
         preview_time=r.top("preview_time", 0.0, 3600.0, default=10.0),
         warmup_answers=warmup,
+        cancel_surplus=cancel,
+        min_ring=r.top("min_ring", MIN_RING, 120.0, default=MIN_RING),
     )
 
 

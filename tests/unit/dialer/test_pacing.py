@@ -152,3 +152,85 @@ def test_controller_leaves_room_for_the_amd_allowance_and_scales_by_slack() -> N
     assert controller.accepted(1.5, 10) == pytest.approx(controller.theta / 2)  # scale 3
     assert controller.accepted(5.0, 100) == pytest.approx(controller.theta / 2)  # 0.1 a seat
     assert controller.accepted(-1.0, 10) == 0.0
+
+
+def _full_floor(**kw: Any) -> PacingSnapshot:
+    """Ten seats that have just started their calls: no seat is free for a minute or more."""
+    base: dict[str, Any] = dict(talking=(2.0,) * 10, abandon_slack=math.inf)
+    base.update(kw)
+    return snapshot(**base)
+
+
+def test_surplus_dials_are_cancelled_only_after_their_minimum_ring() -> None:
+    pacer = Pacer(Mode.PREDICTIVE, priors=PacerPriors(answer_rate=0.5, talk_mean=120.0), min_ring=15.0)
+    # Four dials rang 16 s with no seat coming: each live answer would be abandoned.
+    assert pacer.cancellations(_full_floor(dialing=(16.0,) * 4)) == [0, 1, 2, 3]
+    # Younger than the minimum ring: never, however sure the abandonment.
+    assert pacer.cancellations(_full_floor(dialing=(14.0, 3.0, 16.5))) == [2]
+    # The ring counts from the first 180/183, not from the INVITE.
+    assert pacer.cancellations(_full_floor(dialing=(16.0, 18.0), rung=(12.0, 15.5))) == [1]
+    # Seats ready for them: keep them all.
+    assert pacer.cancellations(_full_floor(ready=4, dialing=(16.0,) * 4)) == []
+
+
+def test_cancellation_keeps_the_dials_the_seats_freeing_can_take() -> None:
+    pacer = Pacer(Mode.PREDICTIVE, priors=PacerPriors(answer_rate=0.5, wrap_up=15.0), min_ring=15.0)
+    for _ in range(300):
+        pacer.observe_wrap(15.0)  # a fixed wrap-up: the seats' moment is known
+    # Two seats leave wrap-up in 1 s and six dials rang 16 s: the pricing is greedy, so it
+    # cancels the surplus and keeps the ones those seats can take.
+    snap = snapshot(wrapping=(14.0, 14.0), talking=(2.0,) * 8, dialing=(16.0,) * 6,
+                    abandon_slack=math.inf)
+    cancelled = pacer.cancellations(snap)
+    assert 2 <= len(cancelled) <= 5
+    assert len(set(cancelled)) == len(cancelled)
+
+
+def test_only_predictive_pacing_with_min_ring_cancels() -> None:
+    snap = _full_floor(dialing=(16.0,) * 4)
+    assert Pacer(Mode.PREDICTIVE).cancellations(snap) == []  # min_ring None: never
+    assert Pacer(Mode.PROGRESSIVE, min_ring=15.0).cancellations(snap) == []
+    assert Pacer(Mode.PREVIEW, min_ring=15.0).cancellations(snap) == []
+    spent = _full_floor(dialing=(16.0,) * 4, predictive_allowed=False)
+    assert Pacer(Mode.PREDICTIVE, min_ring=15.0).cancellations(spent) == []
+    # Every seat paused or logged out: any answer would be abandoned.
+    assert Pacer(Mode.PREDICTIVE, min_ring=15.0).cancellations(snapshot(dialing=(16.0, 9.0))) == [0]
+
+
+def test_a_cancelled_dial_teaches_what_its_ringing_age_says() -> None:
+    pacer = Pacer(Mode.PREDICTIVE, priors=PacerPriors(answer_rate=0.25))
+    before = pacer.dials.answer.value
+    q = pacer.dials.live_probability(16.0)
+    pacer.observe_cancelled(16.0)
+    # One dial counted as live with the chance one ringing that long still had: below the
+    # prior (a dial that rang 16 s is mostly a no-answer), not the 0 a failure would give.
+    assert 0.0 < q < before
+    weight = pacer.dials.answer.weight
+    assert pacer.dials.answer.value == pytest.approx((before * (weight - 1.0) + q) / weight, rel=1e-3)
+    # The times it adds lie beyond 16 s.
+    tail_before = 1.0 - Pacer().dials.to_failure.cdf(16.0)
+    assert 1.0 - pacer.dials.to_failure.cdf(16.0) > tail_before
+
+
+def test_small_campaigns_step_theta_faster() -> None:
+    controller = AbandonController(ControllerConfig(gain=0.08, small_campaign=25, max_gain=0.25))
+    assert controller.gain(50) == controller.gain(25) == 0.08
+    assert controller.gain(10) == pytest.approx(0.2)
+    assert controller.gain(2) == 0.25
+    assert controller.gain(0) == 0.08  # unknown size
+    controller.observe(False, 0.03, seats=10)
+    assert controller.theta == pytest.approx(0.02 * math.exp(0.2 * 0.85 * 0.03))
+
+
+def test_new_dials_count_on_cancelling_only_while_the_budget_has_room() -> None:
+    def decide(min_ring: float | None, slack: float) -> int:
+        pacer = Pacer(Mode.PREDICTIVE, priors=PacerPriors(answer_rate=0.25, wrap_up=15.0), min_ring=min_ring)
+        for _ in range(300):
+            pacer.observe_wrap(15.0)
+        # Seats leave wrap-up over the next 14 s: answers landing late can be cancelled if the
+        # seats are gone by then, so a cancelling pacer dials more.
+        return pacer.decide(snapshot(wrapping=tuple(float(w) for w in range(1, 15)),
+                                     talking=(5.0,) * 10, abandon_slack=slack))
+
+    assert decide(15.0, math.inf) > decide(None, math.inf)
+    assert decide(15.0, 2.0) == decide(None, 2.0)

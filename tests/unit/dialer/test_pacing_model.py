@@ -68,3 +68,19 @@ def test_tables_refresh_on_their_own_clock() -> None:
     assert look.shortfall(10.0, *args).tables.answer_p > 0.9
     look.invalidate()
     assert look.shortfall(10.5, *args).tables.answer_p > 0.9
+
+
+def test_answers_after_the_minimum_ring_are_priced_at_most_theta() -> None:
+    look = model()
+    # No seat for a long time (every seat just started a call): any answer would be abandoned.
+    x = look.shortfall(0.0, ready=0, talking=(1.0,) * 3, wrapping=(), dialing=(), waiting=0)
+    assert x.first_risk() == pytest.approx(1.0, abs=1e-3)
+    # With surplus dials cancelled after 15 s, the 5 s of 16 where an answer lands later cost
+    # theta each at most: 11/16 + 5/16 * theta.
+    theta = 0.1
+    capped = x.capped(15.0, theta)
+    assert capped.first_risk() == pytest.approx(11 / 16 + 5 / 16 * theta, abs=5e-3)
+    k = np.arange(0, 3, dtype=np.float64)[:, None]
+    assert np.all(capped.risk(k) <= x.risk(k) + 1e-12)
+    # A minimum ring past every answer changes nothing.
+    assert x.capped(60.0, theta).first_risk() == pytest.approx(x.first_risk())

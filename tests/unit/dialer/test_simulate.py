@@ -63,6 +63,8 @@ def test_every_shipped_scenario_loads() -> None:
     ({"machine_rate": 0.8}, "test.toml: machine_rate: answer_rate + machine_rate must not exceed 1"),
     ({"abandon_formula": "ofcom"}, "test.toml: abandon_formula: must be one of 'answers', 'connections'"),
     ({"wrapup": 15}, "test.toml: wrapup: unknown key"),
+    ({"min_ring": 10}, "test.toml: min_ring: must be in [15, 120], not 10"),
+    ({"cancel_surplus": "yes"}, "test.toml: cancel_surplus: must be true or false, not 'yes'"),
 ])
 def test_scenario_errors_name_the_file_and_key(changes: dict[str, Any], message: str) -> None:
     data = {**BASE, **changes}
@@ -122,6 +124,19 @@ def test_predictive_keeps_seats_busier_within_the_target() -> None:
     assert progressive.occupancy > preview.occupancy
     assert predictive.abandon_rate <= 0.03
     assert predictive.dials_per_agent_hour > progressive.dials_per_agent_hour
+
+
+def test_surplus_dials_are_cancelled_after_the_minimum_ring_and_lift_occupancy() -> None:
+    s = scenario(agents=25, shift_hours=1.0, answer_rate=0.25)
+    cancelling, keeping = simulate(s, 1), simulate(dataclasses.replace(s, cancel_surplus=False), 1)
+    assert cancelling.cancelled > 0 and keeping.cancelled == 0
+    assert cancelling.measures()["cancelled"] == cancelling.cancelled
+    # Fewer answers find no seat for the same aggressiveness, so the controller dials more.
+    assert cancelling.dials > keeping.dials
+    assert cancelling.abandon_rate <= 0.03 and keeping.abandon_rate <= 0.03
+    assert simulate(s.with_mode(Mode.PROGRESSIVE), 1).cancelled == 0
+    # With a ring no dial lasts, nothing is ever cancelled.
+    assert simulate(dataclasses.replace(s, min_ring=30.0), 1).cancelled == 0
 
 
 def test_machines_count_by_the_uk_formula() -> None:
