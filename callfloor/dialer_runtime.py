@@ -63,6 +63,7 @@ class CampaignRun:
     zones: list[tuple[str, str]] = field(default_factory=list)
     zones_at: float = -1e18
     launched: int = 0
+    paced_out: int = 0  # dials cancelled after their minimum ring, their answer likely abandoned
 
     @property
     def id(self) -> str:
@@ -92,10 +93,13 @@ class Dial:
     queued: bool = False
     closed: bool = False
     reserved_seat: str | None = None  # a seat held for this dial (preview, its callback, 72 h rule)
+    rang_at: float | None = None  # the first 180/183: the minimum ring time counts from here
 
     # -- DialObserver -----------------------------------------------------------------------
     def dial_progress(self, call: DialControl, status: int, now: float) -> None:
-        """Ringing or early media: not an answer."""
+        """Ringing or early media: not an answer; the ring time counts from the first."""
+        if self.rang_at is None and 180 <= status < 190:
+            self.rang_at = now
 
     def dial_answered(self, call: DialControl, now: float) -> None:
         """A 2xx: a person or a machine. Detect which when the campaign wants to know."""
@@ -108,7 +112,11 @@ class Dial:
     def dial_failed(self, call: DialControl, status: int, reason: str, now: float) -> None:
         """No answer, busy, refused, network trouble: the attempt closes with that outcome."""
         self.sip_status = status or None
-        self.run.pacer.observe_dial(now - self.launched_at, False)
+        if reason == PACED_OUT:
+            # Its outcome is unknown (it might have been answered): not a failure to learn from.
+            self.run.pacer.observe_cancelled(now - self.launched_at)
+        else:
+            self.run.pacer.observe_dial(now - self.launched_at, False)
         self._close(_failure_outcome(reason), now)
 
     def audio_classified(self, call: DialControl, token: str, verdict: str,
@@ -235,8 +243,12 @@ class Dial:
             self.runtime.release_later(self.reserved_seat, now + wrap)
 
 
+# The hang-up reason of a dial that pacing cancelled after its minimum ring: for the ledger and
+# the retry delays it was not answered.
+PACED_OUT = "paced_out"
+
 _FAILURES: dict[str, Outcome] = {
-    "busy": "busy", "no_answer": "no_answer", "network_error": "network_error",
+    "busy": "busy", "no_answer": "no_answer", PACED_OUT: "no_answer", "network_error": "network_error",
     "declined": "rejected", "invalid_number": "rejected", "rejected": "rejected",
 }
 
@@ -268,7 +280,8 @@ class DialerRuntime:
         for c in campaigns:
             tracker = trackers.get(c.id) or AbandonTracker(c.target_abandon, c.abandon_formula,
                                                            c.amd_allowance)
-            pacer = Pacer(c.mode, priors=PacerPriors(wrap_up=c.wrap_up), model=ModelConfig(grace=c.grace))
+            pacer = Pacer(c.mode, priors=PacerPriors(wrap_up=c.wrap_up), model=ModelConfig(grace=c.grace),
+                          min_ring=c.min_ring if c.cancel_surplus else None)
             self.runs[c.id] = CampaignRun(c, pacer, tracker, c.window_rules(), campaign_queue(c.id))
         self.seat_calls: dict[str, Dial] = {}  # the seat's current or last dialer call
         self.previews: dict[str, tuple[CampaignRun, LeadRow]] = {}  # seat -> the lead it previews
@@ -325,7 +338,12 @@ class DialerRuntime:
                 seats.append(SeatView(view.seat, SeatState.TALKING, view.time_in_state_s))
             elif view.presence is Presence.WRAP_UP:
                 seats.append(SeatView(view.seat, SeatState.WRAP_UP, view.time_in_state_s))
-        dialing = [now - d.launched_at for d in run.dials.values() if d.answered_at is None]
+        ringing = self.ringing(run)
+        dialing = [now - d.launched_at for d in ringing]
+        # A dial with a seat held for it (a callback, the 72-hour rule) is never surplus: to
+        # pacing it has not rung, so it is never cancelled.
+        rung = [now - d.rang_at if d.rang_at is not None and d.reserved_seat is None else 0.0
+                for d in ringing]
         # Answered and not yet at a seat: in the queue (its grace running), or still heard by the
         # AMD (most are people: each needs a seat the moment the verdict comes).
         waiting = [now - d.human_at if d.human_at is not None else 0.0 for d in run.dials.values()
@@ -335,12 +353,37 @@ class DialerRuntime:
         return PacingSnapshot.from_seats(
             now, seats, dialing, waiting, target_abandon=run.campaign.target_abandon,
             predictive_allowed=budget.predictive_allowed, abandon_slack=budget.slack_24h,
-            uncontrolled_abandon=budget.false_positive_24h)
+            uncontrolled_abandon=budget.false_positive_24h, rung=rung)
+
+    @staticmethod
+    def ringing(run: CampaignRun) -> list[Dial]:
+        """The campaign's dials not yet answered, in the order of a snapshot's ``dialing``."""
+        return [d for d in run.dials.values() if d.answered_at is None]
+
+    def pace_out(self, dials: Sequence[Dial], now: float) -> int:
+        """Cancel dials still ringing unanswered (runs inside the engine); returns how many."""
+        cancelled = 0
+        for dial in dials:
+            if (dial.call is not None and dial.answered_at is None and not dial.closed
+                    and dial.reserved_seat is None):
+                dial.call.hangup(now, PACED_OUT)
+                cancelled += 1
+        return cancelled
+
+    @staticmethod
+    def _count_paced_out(run: CampaignRun, count: int) -> None:
+        run.paced_out += count
 
     async def pace(self, run: CampaignRun) -> int:
         """One pacing decision for ``run``; returns the number of dials launched."""
         now = self.clock()
         snap = self.snapshot(run, now)
+        cancel = run.pacer.cancellations(snap)
+        if cancel:
+            ringing = self.ringing(run)
+            victims = [ringing[i] for i in cancel]
+            self.server.apply(lambda t: self._count_paced_out(run, self.pace_out(victims, t)))
+            snap = self.snapshot(run, now)
         wanted = run.pacer.decide(snap)
         if wanted <= 0:
             return 0
@@ -583,7 +626,8 @@ class DialerRuntime:
             "mode": run.campaign.mode, "pacing_now": run.pacer.effective_mode(snap).value,
             "seats": {"ready": snap.ready, "talking": len(snap.talking), "wrap_up": len(snap.wrapping)},
             "dialing": len(snap.dialing), "waiting_for_seat": len(snap.waiting),
-            "launched": run.launched, "target_abandon": run.campaign.target_abandon,
+            "launched": run.launched, "paced_out": run.paced_out,
+            "target_abandon": run.campaign.target_abandon,
             "abandon_24h": round(budget.rate_24h, 5), "abandon_30d": round(budget.rate_30d, 5),
             "predictive_allowed": budget.predictive_allowed,
         }

@@ -61,6 +61,7 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)\Z")
 _MESSAGES = {"extra_forbidden": "unknown key (check the spelling)", "missing": "required key is missing"}
 MAX_ABANDON = 0.03
 MAX_GRACE = 2.0
+MIN_RING = 15.0  # an unanswered call rings at least this long before the dialer hangs up
 
 
 class CampaignError(Exception):
@@ -239,6 +240,8 @@ class Campaign(_Model):
     abandon_message: AbandonMessage = Field(default_factory=AbandonMessage, description="The message played on an abandoned call.")
     grace: float = Field(default=MAX_GRACE, gt=0, description="Seconds from answer to seat before the call is abandoned; at most 2.")
     ring_timeout: float = Field(default=25.0, gt=0, le=120, description="Seconds a dialled number may ring before the dial is cancelled as no answer.")
+    cancel_surplus: bool = Field(default=True, description="Predictive: cancel a dial that has rung min_ring seconds unanswered when its answer would likely find no seat (recorded as no answer).")
+    min_ring: float = Field(default=MIN_RING, ge=MIN_RING, le=120, description="Seconds a dial rings (from its 180/183) before pacing may cancel it; at least 15 (FCC 47 CFR 64.1200(a)(6), Ofcom).")
     wrap_up: float = Field(default=15.0, ge=0, description="Seconds of wrap-up after each call before the seat gets the next (it sets its disposition meanwhile).")
 
     @field_validator("caller_id")

@@ -50,7 +50,7 @@ def closed_hours_now() -> str:
 
 
 def write_campaign(directory: Path, numbers: list[str], *, mode: str = "progressive",
-                   seats: tuple[str, ...] = ("1001", "1002"), extra: str = "") -> Path:
+                   seats: tuple[str, ...] = ("1001", "1002"), extra: str = "", ring_timeout: float = 3) -> Path:
     """A campaign file and its leads; open round the clock except China."""
     directory.mkdir(parents=True, exist_ok=True)
     rows = "\n".join(f"{n},Customer {n[-3:]},{'gold' if i % 2 else 'silver'}" for i, n in enumerate(numbers))
@@ -61,7 +61,7 @@ leads = "it-leads.csv"
 caller_id = "+12125550100"
 mode = "{mode}"
 max_attempts = 1
-ring_timeout = 3
+ring_timeout = {ring_timeout}
 wrap_up = 1
 seats = {json.dumps(list(seats))}
 script = "Hello {{name}}, about your {{plan}} plan."
@@ -99,9 +99,10 @@ def microphone(path: Path) -> Path:
 @asynccontextmanager
 async def campaign_floor(tmp_path: Path, numbers: list[str], *, answermode: str = "auto",
                          seats: tuple[str, ...] = ("1001", "1002"), mode: str = "progressive",
-                         extra: str = "") -> AsyncIterator[tuple[SippFloor, list[Baresip]]]:
+                         extra: str = "", ring_timeout: float = 3) -> AsyncIterator[tuple[SippFloor, list[Baresip]]]:
     """callfloor with the campaign, its seats on baresip (registered, not yet ready)."""
-    campaigns = write_campaign(tmp_path / "campaigns", numbers, mode=mode, seats=seats, extra=extra)
+    campaigns = write_campaign(tmp_path / "campaigns", numbers, mode=mode, seats=seats, extra=extra,
+                               ring_timeout=ring_timeout)
     settings = floor_settings(tmp_path, trunk={"port": free_port(CARRIER_HOST)},
                               sip={"auth_algorithms": ["MD5"]},  # baresip 1.0 knows only MD5
                               dialer={"campaigns": str(campaigns),
@@ -309,3 +310,32 @@ async def test_an_answering_machine_is_detected_and_hung_up_on(tmp_path: Path) -
         assert not [e for e in phones[0].seen if e.get("type") == "CALL_ESTABLISHED"]  # no seat was rung
         row = next(c for c in await service.store.calls() if c.uuid == call)
         assert row.seat_id is None and row.hangup_by == "callfloor"
+
+
+async def test_predictive_pacing_cancels_a_dial_no_seat_can_take_after_its_minimum_ring(tmp_path: Path) -> None:
+    # A predictive campaign dials a number that rings for ever; then its only seat pauses. An
+    # answer would now be abandoned, so pacing cancels the dial once it has rung 15 s, long
+    # before the 40 s ring timeout, and the ledger records a no-answer.
+    async with campaign_floor(tmp_path, [NO_ANSWER], seats=("1001",), mode="predictive",
+                              extra="min_ring = 15\n", ring_timeout=40) as (f, _):
+        service = f.service
+        sipp = carrier(f, 1, timeout=60)
+        await asyncio.sleep(0.3)
+        await make_ready(service, ("1001",))
+        await until(lambda: NO_ANSWER in ledger(service), "the dial", timeout=10)
+        async with api(service) as client:
+            r = await client.post("/api/seats/1001/presence", json={"action": "pause", "reason": "break"})
+            assert r.status_code == 200, r.text
+            result = await sipp
+            assert result.returncode == 0, result.explain()
+            await until(lambda: ledger(service)[NO_ANSWER][0] != "dialing", "the attempt to close")
+            (stats,) = (await client.get("/api/campaigns")).json()
+        with sqlite3.connect(service.settings.storage.db_path) as conn:
+            [(outcome, status, created, closed)] = conn.execute(
+                "SELECT outcome, sip_status, created_at, closed_at FROM attempts").fetchall()
+        assert (outcome, status) == ("no_answer", 487)
+        # Cancelled at its minimum ring (counted from the 180), not at the 40 s ring timeout.
+        assert 15.0 <= closed - created < 25.0, closed - created
+        assert (stats["paced_out"], stats["launched"]) == (1, 1)
+        received = [m.start_line.split()[0] for m in traced(result.messages) if not m.sent]
+        assert received[:2] == ["INVITE", "CANCEL"], received

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from callfloor.app import load_campaigns_for
-from callfloor.dialer_runtime import _failure_outcome
+from callfloor.dialer_runtime import PACED_OUT, _failure_outcome
 from callfloor.floorwiring import campaign_queue, campaign_queues, seat_configs
 from callfloor.settings import ConfigError, Settings
 from dialer.campaign import Campaign
@@ -41,6 +41,13 @@ def test_engine_failures_map_to_ledger_outcomes() -> None:
     assert [_failure_outcome(r) for r in ("busy", "no_answer", "network_error", "declined",
                                           "invalid_number", "rejected", "shutdown")] == [
         "busy", "no_answer", "network_error", "rejected", "rejected", "rejected", "cancelled"]
+    # A dial pacing hung up after its minimum ring was not answered: retried as a no-answer.
+    assert _failure_outcome(PACED_OUT) == "no_answer"
+
+
+def test_campaigns_cancel_surplus_dials_after_15_seconds_by_default() -> None:
+    assert (_campaign().cancel_surplus, _campaign().min_ring) == (True, 15.0)
+    assert _campaign(min_ring=20).min_ring == 20.0
 
 
 def test_campaigns_without_a_trunk_are_refused(tmp_path: Path) -> None:

@@ -118,6 +118,7 @@ def test_parse_duration_refuses(value: object) -> None:
         (MINIMAL + "[abandon_message]\ncallback_number = '555'\n",
          "abandon_message.callback_number: write the number in E.164 form (+ and digits), got '555'"),
         (MINIMAL + "max_attempts = 0\n", "max_attempts: Input should be greater than or equal to 1"),
+        (MINIMAL + "min_ring = 10\n", "min_ring: Input should be greater than or equal to 15"),
         (MINIMAL + "leads = 'missing.csv'\n", "leads: no such file"),
         ("caller_id = \n", "TOML syntax error"),
     ],
