@@ -218,6 +218,9 @@ def load_campaigns_for(settings: Settings) -> list[Campaign]:
     if campaigns and settings.trunk is None:
         # Every dial would fail and spend an attempt of its lead.
         raise ConfigError([f"dialer.campaigns: {folder} has campaigns, but there is no [trunk] to dial through"])
+    for campaign in campaigns:
+        for warning in campaign.warnings():
+            log.warning("campaign %s: %s", campaign.id, warning)
     return campaigns
 
 

@@ -122,7 +122,7 @@ class _Cli:
             row = " ".join(f"{counts.get(s, 0):>8}" for s in LEAD_STATUSES)
             self.say(f"{c.id:<16} {c.mode:<12} {'yes' if c.active else 'no':<6} {sum(counts.values()):>6}  {row}")
             countries = {country for _, country in await dialer.lead_zones(c.id)}
-            for warning in _holiday_gaps(countries, self.now):
+            for warning in [*c.warnings(), *_holiday_gaps(countries, self.now)]:
                 self.say(f"  warning: {warning}")
         return 0
 

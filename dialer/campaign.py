@@ -296,6 +296,15 @@ class Campaign(_Model):
         an unknown ``{key}`` is left as written, so a missing column shows rather than fails."""
         return _PLACEHOLDER.sub(lambda m: fields.get(m[1], m[0]), self.script)
 
+    def warnings(self) -> list[str]:
+        """Settings that load but that a regulator would question (shown by ``campaign list``
+        and logged at start)."""
+        found = []
+        if self.ring_timeout < MIN_RING:
+            found.append(f"ring_timeout {self.ring_timeout:g} s is under the {MIN_RING:g} s an unanswered "
+                         "call must ring (US 47 CFR 64.1200(a)(6), Ofcom)")
+        return found
+
     def window_rules(self) -> Windows:
         """The calling rules by country, this campaign's overrides applied."""
         return self.windows.build()

@@ -170,3 +170,10 @@ def test_the_abandon_messages_words_name_the_caller_and_the_call_back_number() -
                             "callback_number": "+12125550199"}})
     assert campaign.abandon_words() == "This was Acme renewals. Call us on +12125550199."
     assert Campaign.model_validate({"id": "x", "caller_id": "+12125550100"}).abandon_words() is None
+
+
+def test_a_ring_timeout_under_the_minimum_ring_loads_with_a_warning(tmp_path: Path) -> None:
+    short = load_campaign(write(tmp_path, "short.toml", MINIMAL + "ring_timeout = 10\n"))
+    assert short.warnings() == [
+        "ring_timeout 10 s is under the 15 s an unanswered call must ring (US 47 CFR 64.1200(a)(6), Ofcom)"]
+    assert load_campaign(write(tmp_path, "ok.toml", MINIMAL)).warnings() == []
