@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dialer.abandon import AbandonBudget, AbandonTracker, CallKind
+from dialer.campaign import MIN_RING
 from dialer.pacing import Mode, Pacer, PacerPriors, PacingSnapshot
 from dialer.pacing_model import ModelConfig
 from dialer.sim import Scenario, ScenarioError, SimResult, load_scenario, simulate
@@ -112,28 +113,41 @@ class DialerPacing:
 
     def __init__(self, spec: CampaignSpec) -> None:
         self.target = spec.target_abandon
+        # As a campaign's defaults: surplus dials are cancelled after 15 s of ringing.
         self.pacer = Pacer(spec.mode, priors=PacerPriors(wrap_up=max(spec.wrap_up, 1.0)),
-                           model=ModelConfig(grace=spec.grace))
+                           model=ModelConfig(grace=spec.grace), min_ring=MIN_RING)
         self.tracker = AbandonTracker(spec.target_abandon)
         self._budget: AbandonBudget | None = None
         self._key = (-1, -1)
         self._counted = 0
 
-    def decide(self, now: float, ready: int, talking: tuple[float, ...], wrapping: tuple[float, ...],
-               dialing: tuple[float, ...], waiting: tuple[float, ...]) -> int:
-        """Builds the pacing snapshot with the 24-hour abandonment budget and asks the pacer."""
+    def _snapshot(self, now: float, ready: int, talking: tuple[float, ...], wrapping: tuple[float, ...],
+                  dialing: tuple[float, ...], waiting: tuple[float, ...]) -> PacingSnapshot:
         key = (self._counted, int(now))  # the budget moves with each counted call and each second
         if key != self._key or self._budget is None:
             self._budget, self._key = self.tracker.budget(now), key
         b = self._budget
-        snapshot = PacingSnapshot(now, ready, talking, wrapping, dialing, waiting, self.target,
-                                  b.predictive_allowed, b.slack_24h,
-                                  uncontrolled_abandon=b.false_positive_24h)
-        return self.pacer.decide(snapshot)
+        return PacingSnapshot(now, ready, talking, wrapping, dialing, waiting, self.target,
+                              b.predictive_allowed, b.slack_24h, uncontrolled_abandon=b.false_positive_24h)
+
+    def decide(self, now: float, ready: int, talking: tuple[float, ...], wrapping: tuple[float, ...],
+               dialing: tuple[float, ...], waiting: tuple[float, ...]) -> int:
+        """Builds the pacing snapshot with the 24-hour abandonment budget and asks the pacer."""
+        return self.pacer.decide(self._snapshot(now, ready, talking, wrapping, dialing, waiting))
+
+    def cancellations(self, now: float, ready: int, talking: tuple[float, ...],
+                      wrapping: tuple[float, ...], dialing: tuple[float, ...],
+                      waiting: tuple[float, ...]) -> list[int]:
+        """The surplus dials the pacer cancels after their minimum ring."""
+        return self.pacer.cancellations(self._snapshot(now, ready, talking, wrapping, dialing, waiting))
 
     def dial_ended(self, now: float, duration: float, live: bool) -> None:
         """Teaches the dial model."""
         self.pacer.observe_dial(duration, live)
+
+    def dial_cancelled(self, now: float, age: float) -> None:
+        """Teaches the dial model what a cancelled dial's age says."""
+        self.pacer.observe_cancelled(age)
 
     def connected(self, now: float) -> None:
         """Counts a connected live answer."""

@@ -221,7 +221,10 @@ class _Run:
         rest, ci = divmod(ref, len(self.outbound))
         dial, live = divmod(rest, 2)
         c = self.outbound[ci]
-        c.pacing.dial_ended(now, now - c.dials.pop(dial), bool(live))
+        launched = c.dials.pop(dial, None)
+        if launched is None:
+            return  # cancelled while it rang
+        c.pacing.dial_ended(now, now - launched, bool(live))
         if not live:
             return
         if c.ready:
@@ -245,10 +248,18 @@ class _Run:
         for ci, c in enumerate(self.outbound):
             if not (c.ready or c.talking or c.wrapping):
                 continue
-            n = c.pacing.decide(now, len(c.ready), tuple(now - t for t in c.talking.values()),
-                                tuple(now - t for t in c.wrapping.values()),
-                                tuple(now - t for t in c.dials.values()),
-                                tuple(now - t for t in c.waiting.values()))
+            talking = tuple(now - t for t in c.talking.values())
+            wrapping = tuple(now - t for t in c.wrapping.values())
+            waiting = tuple(now - t for t in c.waiting.values())
+            cancel = c.pacing.cancellations(now, len(c.ready), talking, wrapping,
+                                            tuple(now - t for t in c.dials.values()), waiting)
+            if cancel:
+                ids = list(c.dials)
+                for index in cancel:
+                    c.pacing.dial_cancelled(now, now - c.dials.pop(ids[index]))
+                c.result.cancelled += len(cancel)
+            n = c.pacing.decide(now, len(c.ready), talking, wrapping,
+                                tuple(now - t for t in c.dials.values()), waiting)
             for _ in range(n):
                 self.launch(ci, now)
 

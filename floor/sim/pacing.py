@@ -23,8 +23,16 @@ class CampaignPacing(Protocol):
                dialing: tuple[float, ...], waiting: tuple[float, ...]) -> int:
         """How many new dials to launch now."""
 
+    def cancellations(self, now: float, ready: int, talking: tuple[float, ...],
+                      wrapping: tuple[float, ...], dialing: tuple[float, ...],
+                      waiting: tuple[float, ...]) -> list[int]:
+        """Dials in flight to cancel now (indices into ``dialing``), asked before :meth:`decide`."""
+
     def dial_ended(self, now: float, duration: float, live: bool) -> None:
         """A dial ended ``duration`` s after launch, answered live or not."""
+
+    def dial_cancelled(self, now: float, age: float) -> None:
+        """A dial was cancelled ``age`` s after launch, still ringing."""
 
     def connected(self, now: float) -> None:
         """A live answer reached a seat."""
@@ -50,7 +58,16 @@ class ProgressivePacing:
         """Progressive dials: never abandons."""
         return max(0, ready - len(dialing) - len(waiting))
 
+    def cancellations(self, now: float, ready: int, talking: tuple[float, ...],
+                      wrapping: tuple[float, ...], dialing: tuple[float, ...],
+                      waiting: tuple[float, ...]) -> list[int]:
+        """Progressive pacing cancels nothing."""
+        return []
+
     def dial_ended(self, now: float, duration: float, live: bool) -> None:
+        """Nothing to learn."""
+
+    def dial_cancelled(self, now: float, age: float) -> None:
         """Nothing to learn."""
 
     def connected(self, now: float) -> None:

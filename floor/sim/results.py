@@ -50,6 +50,7 @@ class CampaignResult:
     dials: int = 0
     connected: int = 0
     abandoned: int = 0
+    cancelled: int = 0  # dials cancelled while ringing (no seat was coming for their answer)
     ready_s: float = 0.0
     talk_s: float = 0.0
     wrap_s: float = 0.0
@@ -70,6 +71,7 @@ class CampaignResult:
         total = self.seat_seconds
         return {
             "dials": self.dials, "connected": self.connected, "abandoned": self.abandoned,
+            "cancelled": self.cancelled,
             "abandon_rate": round(self.abandon_rate, 4),
             "occupancy": round((self.talk_s + self.wrap_s) / total, 4) if total else None,
             "seat_hours": round(total / 3600, 2),

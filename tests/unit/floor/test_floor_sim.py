@@ -124,3 +124,14 @@ def test_the_example_scenario_loads_and_the_cli_reports_it(tmp_path: Path) -> No
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
     assert "bad.toml: seats: needs at least one [[seats]] table" in proc.stderr
+
+
+def test_campaigns_cancel_surplus_dials_as_the_dialer_does() -> None:
+    result = run("off")
+    renewals = result.campaigns["renewals"]
+    # The real pacer cancels dials no seat will be free for, after 15 s of ringing; the
+    # progressive stand-in never does.
+    assert 0 < renewals.cancelled < renewals.dials
+    assert renewals.to_dict()["cancelled"] == renewals.cancelled
+    plain = simulate_floor(parse_floor_scenario(SURGE, "surge.toml"), 3, watcher="off")
+    assert plain.campaigns["renewals"].cancelled == 0
