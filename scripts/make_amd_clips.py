@@ -269,8 +269,12 @@ def render(clip: Clip, espeak_bin: str, babble: Floats | None) -> npt.NDArray[np
     x = np.concatenate(pieces)
     seconds = clip.seconds or len(x) / RATE + 1.0  # 0: the content and one second more
     n = int(min(seconds, MAX_SECONDS) * RATE)
-    x = np.pad(x, (0, max(0, n - len(x))))[:n]
-    line = clip.line
+    return carrier(np.pad(x, (0, max(0, n - len(x))))[:n], clip.line, rng, babble)
+
+
+def carrier(x: Floats, line: Line, rng: np.random.Generator, babble: Floats | None) -> npt.NDArray[np.int16]:
+    """``x`` through the carrier line: noise, a gain step, G.711 encode and decode, lost packets."""
+    n = len(x)
     x = x + noise(line, n, rng, babble)
     if line.gain_step is not None:
         at, db = line.gain_step

@@ -11,8 +11,10 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(python3 python3-venv python3-dev libsndfile1 gcc)
 if [ "${1:-}" = "--test" ]; then
-    # SIPp, baresip, Mosquitto and Chromium are the third-party peers of the integration tests.
-    packages+=(sip-tester baresip mosquitto chromium)
+    # SIPp, baresip, Mosquitto and Chromium are the third-party peers of the integration tests;
+    # Asterisk's recorded prompts are the real speech the AMD's recorded clips are built from.
+    packages+=(sip-tester baresip mosquitto chromium
+               asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav)
 fi
 missing=()
 for p in "${packages[@]}"; do
