@@ -8,7 +8,6 @@ same calls for a day. A day is drawn once: its picks stand.
 from __future__ import annotations
 
 import logging
-import tomllib
 from datetime import date, datetime
 from datetime import tzinfo as TzInfo
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from callfloor.settings import ConfigError, Settings
+from callfloor.settings.loader import read_toml
 from callfloor.store import Store
 from callfloor.store.analytics import CallAnalyticsStore
 from callfloor.store.qa import QaStore
@@ -33,13 +33,7 @@ def load_policy(path: Path | None) -> SamplingPolicy:
     """The sampling policy from a TOML file (keys of ``SamplingPolicy``), or the defaults."""
     if path is None:
         return SamplingPolicy()
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from None
+    data = read_toml(path)
     try:
         return SamplingPolicy.model_validate(data)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from pydantic_core import PydanticUndefined
 
 from callfloor.settings.models import Settings
 
-__all__ = ["ENV_PREFIX", "CONFIG_ENV", "ConfigError", "describe_env", "load_settings"]
+__all__ = ["ENV_PREFIX", "CONFIG_ENV", "ConfigError", "describe_env", "load_settings", "read_toml"]
 
 ENV_PREFIX = "CALLFLOOR_"
 CONFIG_ENV = "CALLFLOOR_CONFIG"  # the file to load when no path is given; not a setting
@@ -44,7 +44,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     if path is None and env.get(CONFIG_ENV):
         path = Path(env[CONFIG_ENV])
     source = str(path) if path is not None else "<defaults>"
-    data = _read_toml(path) if path is not None else {}
+    data = read_toml(path) if path is not None else {}
     overrides, origins = _env_overrides(env)
     _merge(data, overrides)
     try:
@@ -54,7 +54,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     return settings.with_source(source)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's table; ``ConfigError`` names the file when it cannot be read or parsed."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

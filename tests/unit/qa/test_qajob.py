@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from callfloor.qajob import draw_day, sample_finished_days
-from callfloor.settings import Settings
+import pytest
+
+from callfloor.qajob import draw_day, load_policy, sample_finished_days
+from callfloor.settings import ConfigError, Settings
 from callfloor.store import CallStart, Store
 from callfloor.store.qa import QaStore
 from qa.sampling import SamplingPolicy
@@ -50,3 +52,16 @@ async def test_finished_days_are_sampled_once_and_today_waits(tmp_path: Path) ->
         by_hand = await draw_day(again, SETTINGS, policy, today - timedelta(days=1), now)
     assert by_hand is not None
     assert [p.call for p in by_hand.picks] == [p.call for p in drawn[-1].picks]
+
+
+def test_load_policy_names_the_file_of_every_problem(tmp_path: Path) -> None:
+    assert load_policy(None) == SamplingPolicy()
+    missing = tmp_path / "none.toml"
+    with pytest.raises(ConfigError) as info:
+        load_policy(missing)
+    assert info.value.problems == (f"{missing}: cannot read: No such file or directory",)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("rate = [\n")
+    with pytest.raises(ConfigError) as info:
+        load_policy(broken)
+    assert info.value.problems[0].startswith(f"{broken}: TOML syntax error: ")
