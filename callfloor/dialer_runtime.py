@@ -360,19 +360,14 @@ class DialerRuntime:
         """The campaign's dials not yet answered, in the order of a snapshot's ``dialing``."""
         return [d for d in run.dials.values() if d.answered_at is None]
 
-    def pace_out(self, dials: Sequence[Dial], now: float) -> int:
-        """Cancel dials still ringing unanswered (runs inside the engine); returns how many."""
-        cancelled = 0
+    @staticmethod
+    def pace_out(run: CampaignRun, dials: Sequence[Dial], now: float) -> None:
+        """Cancel the campaign's dials still ringing unanswered (runs inside the engine)."""
         for dial in dials:
             if (dial.call is not None and dial.answered_at is None and not dial.closed
                     and dial.reserved_seat is None):
                 dial.call.hangup(now, PACED_OUT)
-                cancelled += 1
-        return cancelled
-
-    @staticmethod
-    def _count_paced_out(run: CampaignRun, count: int) -> None:
-        run.paced_out += count
+                run.paced_out += 1
 
     async def pace(self, run: CampaignRun) -> int:
         """One pacing decision for ``run``; returns the number of dials launched."""
@@ -382,7 +377,7 @@ class DialerRuntime:
         if cancel:
             ringing = self.ringing(run)
             victims = [ringing[i] for i in cancel]
-            self.server.apply(lambda t: self._count_paced_out(run, self.pace_out(victims, t)))
+            self.server.apply(lambda t: self.pace_out(run, victims, t))
             snap = self.snapshot(run, now)
         wanted = run.pacer.decide(snap)
         if wanted <= 0:

@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from dialer.estimate import DialModel, SeatModel
 from dialer.pacing_control import AbandonController, ControllerConfig
-from dialer.pacing_model import Lookahead, ModelConfig
+from dialer.pacing_model import Lookahead, ModelConfig, Shortfall
 
 __all__ = [
     "Mode",
@@ -146,11 +146,15 @@ class Pacer:
         self.controller = AbandonController(controller)
         self._uncontrolled = 0.0  # from the last snapshot
         self._seats = 0  # from the last snapshot
+        # The shortfall cancellations() computed, for decide() on the same snapshot; any
+        # observation that moves the estimators drops it.
+        self._priced: tuple[PacingSnapshot, Shortfall] | None = None
 
     # -- observations -------------------------------------------------------------------------
     def observe_dial(self, duration: float, live: bool) -> None:
         """A dial ended ``duration`` s after launch: a live answer, or a failure (no answer,
         busy, rejected, machine, network error)."""
+        self._priced = None
         self.dials.observe(duration, live)
 
     def observe_connected(self, target_abandon: float = 0.03) -> None:
@@ -163,10 +167,12 @@ class Pacer:
 
     def observe_talk(self, duration: float) -> None:
         """A connected call ended after ``duration`` s of talk."""
+        self._priced = None
         self.seats.observe_talk(duration)
 
     def observe_wrap(self, duration: float) -> None:
         """A seat finished wrap-up after ``duration`` s."""
+        self._priced = None
         self.seats.observe_wrap(duration)
 
     # -- decisions ----------------------------------------------------------------------------
@@ -198,9 +204,8 @@ class Pacer:
         # Near the budget's edge a new dial is priced as if it could not be cancelled: early in
         # a campaign the seat model is still wrong, and its surplus lands before the minimum ring.
         roomy = theta >= self.controller.theta
-        more = self.lookahead.new_dials(snapshot.now, snapshot.ready, snapshot.talking,
-                                        snapshot.wrapping, snapshot.dialing, len(snapshot.waiting),
-                                        theta, self.min_ring if roomy else None)
+        more = self.lookahead.count_new(self._shortfall(snapshot), theta,
+                                        self.min_ring if roomy else None)
         return max(floor, more)
 
     def cancellations(self, snapshot: PacingSnapshot) -> list[int]:
@@ -216,12 +221,21 @@ class Pacer:
         if not eligible:
             return []
         theta = self.controller.accepted(snapshot.abandon_slack, snapshot.seats)
-        return self.lookahead.cancellations(snapshot.now, snapshot.ready, snapshot.talking,
-                                            snapshot.wrapping, snapshot.dialing, len(snapshot.waiting),
-                                            theta, eligible)
+        x = self._shortfall(snapshot)
+        # When nothing is cancelled, the decide() that follows prices this same snapshot: it reuses x.
+        self._priced = (snapshot, x)
+        return self.lookahead.cancellations(x, snapshot.dialing, theta, eligible)
+
+    def _shortfall(self, snapshot: PacingSnapshot) -> Shortfall:
+        priced, self._priced = self._priced, None
+        if priced is not None and priced[0] is snapshot:
+            return priced[1]
+        return self.lookahead.shortfall(snapshot.now, snapshot.ready, snapshot.talking, snapshot.wrapping,
+                                        snapshot.dialing, len(snapshot.waiting))
 
     def observe_cancelled(self, age: float) -> None:
         """A dial was cancelled after ringing ``age`` s: its outcome is unknown."""
+        self._priced = None
         self.dials.observe_censored(age)
 
     def may_preview(self, snapshot: PacingSnapshot, seat_id: str) -> bool:

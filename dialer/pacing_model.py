@@ -245,7 +245,11 @@ class Lookahead:
         the grace time at or under ``theta``. With ``min_ring`` (surplus dials are cancelled
         after that much ringing) an answer landing later is priced at most ``theta``: it is
         kept only if it is then that safe."""
-        x = self.shortfall(now, ready, talking, wrapping, dialing, waiting)
+        return self.count_new(self.shortfall(now, ready, talking, wrapping, dialing, waiting),
+                              theta, min_ring)
+
+    def count_new(self, x: Shortfall, theta: float, min_ring: float | None = None) -> int:
+        """:meth:`new_dials` for a shortfall already computed."""
         if min_ring is not None:
             x = x.capped(min_ring, theta)
         if x.tables.answer_p <= 0 or x.first_risk() > theta:
@@ -261,16 +265,14 @@ class Lookahead:
             low, high = high, high * 4
         return cap
 
-    def cancellations(self, now: float, ready: int, talking: tuple[float, ...],
-                      wrapping: tuple[float, ...], dialing: tuple[float, ...], waiting: int,
-                      theta: float, eligible: list[int]) -> list[int]:
-        """Which of the ``eligible`` dials in flight (indices into ``dialing``) to cancel: those
-        whose live answer would find no seat with a chance over ``theta``. The riskiest goes
-        first and the others are priced again without it."""
+    def cancellations(self, x: Shortfall, dialing: tuple[float, ...], theta: float,
+                      eligible: list[int]) -> list[int]:
+        """Which of the ``eligible`` dials in flight (indices into ``dialing``, whose shortfall
+        is ``x``) to cancel: those whose live answer would find no seat with a chance over
+        ``theta``. The riskiest goes first and the others are priced again without it."""
         old = [i for i in eligible if 0 <= i < len(dialing)]
         if not old:
             return []
-        x = self.shortfall(now, ready, talking, wrapping, dialing, waiting)
         t = x.tables
         count = len(t.g)
         scale, last, first = t.blocks[2]

@@ -230,15 +230,14 @@ class _Run:
             self.s.target_abandon, budget.predictive_allowed, budget.slack_24h,
             uncontrolled_abandon=budget.false_positive_24h,
         )
-        if self.pacer.min_ring is not None:
+        cancel = self.pacer.cancellations(snapshot)
+        if cancel:
             ids = list(self.dials)
-            cancel = self.pacer.cancellations(snapshot)
-            if cancel:
-                for index in cancel:  # its pending end event finds it gone
-                    launched, _ = self.dials.pop(ids[index])
-                    self.pacer.observe_cancelled(now - launched)
-                self.cancelled += len(cancel)
-                snapshot = replace(snapshot, dialing=tuple([now - d[0] for d in self.dials.values()]))
+            for index in cancel:  # its pending end event finds it gone
+                launched, _ = self.dials.pop(ids[index])
+                self.pacer.observe_cancelled(now - launched)
+            self.cancelled += len(cancel)
+            snapshot = replace(snapshot, dialing=tuple([now - d[0] for d in self.dials.values()]))
         for _ in range(self.pacer.decide(snapshot)):
             self.launch(now)
 

@@ -234,3 +234,19 @@ def test_new_dials_count_on_cancelling_only_while_the_budget_has_room() -> None:
 
     assert decide(15.0, math.inf) > decide(None, math.inf)
     assert decide(15.0, 2.0) == decide(None, 2.0)
+
+
+def test_decide_after_the_cancellation_check_prices_the_same_floor() -> None:
+    def pacer() -> Pacer:
+        return Pacer(Mode.PREDICTIVE, priors=PacerPriors(answer_rate=0.3, wrap_up=15.0), min_ring=15.0)
+
+    snap = snapshot(ready=3, wrapping=(14.0, 3.0), talking=(40.0,) * 6, dialing=(16.0, 2.0, 1.0),
+                    abandon_slack=math.inf)
+    checked, fresh = pacer(), pacer()
+    assert checked.cancellations(snap) == []
+    assert checked.decide(snap) == fresh.decide(snap) > 0
+    # An observation in between moves the estimators: the check's shortfall is not reused.
+    checked.cancellations(snap)
+    checked.observe_talk(5.0)
+    fresh.observe_talk(5.0)
+    assert checked.decide(snap) == fresh.decide(snap)
