@@ -266,10 +266,15 @@ def render(clip: Clip, espeak_bin: str, babble: Floats | None) -> npt.NDArray[np
             pieces.append(_sine(part.hz, part.seconds, part.db))
         else:
             pieces.append(sound(part, rng))
-    x = np.concatenate(pieces)
-    seconds = clip.seconds or len(x) / RATE + 1.0  # 0: the content and one second more
-    n = int(min(seconds, MAX_SECONDS) * RATE)
-    return carrier(np.pad(x, (0, max(0, n - len(x))))[:n], clip.line, rng, babble)
+    return on_line(np.concatenate(pieces), clip.seconds, clip.line, rng, babble)
+
+
+def on_line(x: Floats, seconds: float, line: Line, rng: np.random.Generator,
+            babble: Floats | None) -> npt.NDArray[np.int16]:
+    """``x`` padded or cut to ``seconds`` (0: its content and one second more; at most
+    ``MAX_SECONDS``), then through the :func:`carrier` line."""
+    n = int(min(seconds or len(x) / RATE + 1.0, MAX_SECONDS) * RATE)
+    return carrier(np.pad(x, (0, max(0, n - len(x))))[:n], line, rng, babble)
 
 
 def carrier(x: Floats, line: Line, rng: np.random.Generator, babble: Floats | None) -> npt.NDArray[np.int16]:
@@ -326,12 +331,17 @@ def manifest(clips: list[Clip], seconds: dict[str, float], version: str) -> str:
              "# split: tune (thresholds were chosen on these) or test (held out).",
              f"generator = {_toml_str(version)}", f"rate = {RATE}", ""]
     for clip in clips:
-        lines += ["[[clip]]", f"file = {_toml_str(clip.name + '.flac')}",
-                  f"label = {_toml_str(clip.label)}", f"kind = {_toml_str(clip.kind)}",
-                  f"split = {_toml_str(clip.split)}", f"seconds = {seconds[clip.name]:g}",
-                  f"scenario = {_toml_str(clip.scenario)}",
-                  f"made = {_toml_str(describe(clip))}", ""]
+        lines += manifest_entry(clip.name, clip.label, clip.kind, clip.split, seconds[clip.name],
+                                clip.scenario, describe(clip))
     return "\n".join(lines)
+
+
+def manifest_entry(name: str, label: str, kind: str, split: str, seconds: float, scenario: str,
+                   made: str) -> list[str]:
+    """One ``[[clip]]`` table of a manifest, as lines (a blank one last)."""
+    return ["[[clip]]", f"file = {_toml_str(name + '.flac')}", f"label = {_toml_str(label)}",
+            f"kind = {_toml_str(kind)}", f"split = {_toml_str(split)}", f"seconds = {seconds:g}",
+            f"scenario = {_toml_str(scenario)}", f"made = {_toml_str(made)}", ""]
 
 
 def build(out: Path, espeak_bin: str) -> list[Path]:

@@ -30,15 +30,14 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_amd_clips import (  # noqa: E402
-    MAX_SECONDS,
     RATE,
     Floats,
     Line,
     Pause,
     _rng,
     _set_level,
-    _toml_str,
-    carrier,
+    manifest_entry,
+    on_line,
 )
 
 __all__ = ["CLIPS", "SOUNDS", "MissingSounds", "Prompt", "Recorded", "build", "main", "render"]
@@ -105,10 +104,7 @@ def render(clip: Recorded, sounds: Path = SOUNDS) -> npt.NDArray[np.int16]:
     rng = _rng(clip.name)
     pieces = [np.zeros(int(p.seconds * RATE)) if isinstance(p, Pause)
               else _set_level(load(sounds, clip.lang, p), p.db) for p in clip.parts]
-    x = np.concatenate(pieces)
-    seconds = clip.seconds or len(x) / RATE + 1.0
-    n = int(min(seconds, MAX_SECONDS) * RATE)
-    return carrier(np.pad(x, (0, max(0, n - len(x))))[:n], clip.line, rng, None)
+    return on_line(np.concatenate(pieces), clip.seconds, clip.line, rng, None)
 
 
 def describe(clip: Recorded) -> str:
@@ -138,10 +134,8 @@ def manifest(clips: list[Recorded], seconds: dict[str, float]) -> str:
              "# label: the truth. kind: recorded (real human speech). split: test (held out).",
              'generator = "scripts/make_amd_recorded.py"', f"rate = {RATE}", ""]
     for clip in clips:
-        lines += ["[[clip]]", f"file = {_toml_str(clip.name + '.flac')}",
-                  f"label = {_toml_str(clip.label)}", 'kind = "recorded"', 'split = "test"',
-                  f"seconds = {seconds[clip.name]:g}", f"scenario = {_toml_str(clip.scenario)}",
-                  f"made = {_toml_str(describe(clip))}", ""]
+        lines += manifest_entry(clip.name, clip.label, "recorded", "test", seconds[clip.name],
+                                clip.scenario, describe(clip))
     return "\n".join(lines)
 
 
