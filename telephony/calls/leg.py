@@ -8,6 +8,7 @@ re-INVITE, UPDATE, INFO, OPTIONS) and the RFC 4028 session timer. ``UasLeg`` (we
 
 from __future__ import annotations
 
+import logging
 from enum import Enum, auto
 from typing import Protocol
 
@@ -24,6 +25,8 @@ from telephony.sip.transport import Peer
 
 __all__ = ["Leg", "LegOwner", "LegState", "parse_session_expires"]
 
+log = logging.getLogger("callfloor.engine")
+
 
 class LegState(Enum):
     """Where a leg is in its life (RFC 3261 §13 + §15)."""
@@ -32,7 +35,7 @@ class LegState(Enum):
     EARLY = auto()  # a provisional response with a tag went out or came in
     CONFIRMED = auto()  # 2xx sent or received
     CANCELLING = auto()  # UAC: CANCEL sent or pending
-    ENDING = auto()  # BYE sent, waiting for its response
+    ENDING = auto()  # BYE sent (or held until our 2xx is ACKed, §15), waiting for its response
     ENDED = auto()
 
 
@@ -131,13 +134,9 @@ class Leg:
         if self.pending_offer is None:
             return
         offer, self.pending_offer = self.pending_offer, None
-        if not request.body:
-            self.owner.leg_lost(self, "no_answer_in_ack", now)
-            return
-        try:
-            media = sdp_parse_answer(offer, SessionDescription.parse(request.body))
-        except (SdpError, RemoteProtocolError):
-            self.owner.leg_lost(self, "bad_answer_in_ack", now)
+        media = self._answer_media(offer, request.body)
+        if media is None:
+            self.owner.leg_lost(self, "bad_answer_in_ack" if request.body else "no_answer_in_ack", now)
             return
         self._set_media(media, now)
 
@@ -187,6 +186,19 @@ class Leg:
         event = self.media.telephone_event_pt if self.media else 101
         return self.sdp.offer(self.port, self._codecs(), telephone_event_pt=event)
 
+    def _answer_media(self, offer: SessionDescription, body: bytes) -> NegotiatedMedia | None:
+        """What the peer's answer ``body`` to our ``offer`` negotiates (RFC 3264 §7); None, logged,
+        when there is no answer or it is not a valid one."""
+        if not body:
+            log.info("leg %s: no SDP answer from %s:%s", self.id, self.peer.host, self.peer.port)
+            return None
+        try:
+            return sdp_parse_answer(offer, SessionDescription.parse(body))
+        except (SdpError, RemoteProtocolError) as err:
+            log.info("leg %s: unusable SDP answer from %s:%s: %s", self.id, self.peer.host,
+                     self.peer.port, err)
+            return None
+
     def _set_media(self, media: NegotiatedMedia, now: float) -> None:
         self.media = media
         # ``media.direction`` is our side's view: a peer holding with sendonly (RFC 3264 §8.4)
@@ -201,6 +213,10 @@ class Leg:
             return
         self.state = LegState.ENDING
         self.ctx.cancel_timer((self.id, "session"))
+        self._send_bye(now, reason)
+
+    def _send_bye(self, now: float, reason: str | None) -> None:
+        assert self.dialog is not None
         extra = [("Reason", f'SIP;cause=200;text="{reason}"')] if reason else None
         bye = self.dialog.new_request("BYE", self.ctx.via(self.peer), extra=extra)
         self.ctx.send_request(bye, self.peer, now, lambda resp, t: self._bye_done(resp, t))
@@ -254,47 +270,71 @@ class Leg:
         if self.dialog is None or self.state is not LegState.CONFIRMED or self.se_interval is None:
             return
         method = "UPDATE" if "UPDATE" in self.remote_allow else "INVITE"
-        body = b""
-        if method == "INVITE":
-            self.local_sdp = self._current_offer()
-            body = self.local_sdp.to_bytes()
+        offer = self._current_offer() if method == "INVITE" else None
+        if offer is not None:
+            self.local_sdp = offer
         extra = [
             ("Contact", self.ctx.contact(self.peer)),
             ("Supported", "timer"),
             ("Session-Expires", f"{self.se_interval};refresher=uac"),
         ]
         request = self.dialog.new_request(
-            method, self.ctx.via(self.peer), body=body, content_type="application/sdp", extra=extra
+            method, self.ctx.via(self.peer), body=offer.to_bytes() if offer else b"",
+            content_type="application/sdp", extra=extra,
         )
         self._refreshing = True
+        self._refresh_key = self.ctx.send_request(
+            request, self.peer, now, lambda response, t: self._refresh_done(request, offer, response, t)
+        )
 
-        def done(response: Response | None, t: float) -> None:
-            if response is not None and response.status < 200:
-                return
-            self._refreshing = False
-            if self._refresh_key is not None:
-                # The engine keeps INVITE owners past the final response (forks); ours is done.
-                self.ctx.client_owners.pop(self._refresh_key, None)
-            if response is None or response.status in (408, 481):
-                self.owner.leg_lost(self, "refresh_failed", t)
-                return
-            if 200 <= response.status < 300:
-                if method == "INVITE":
-                    self._ack_refresh(request, t)
-                se = parse_session_expires(response.headers.get("Session-Expires"))
-                interval = se[0] if se else self.se_interval or self.ctx.policy.session_expires
-                # RFC 4028 §7.4: the 2xx names the refresher; "uas" hands the job to the peer.
-                self.arm_session_timer(interval, se is None or se[1] != "uas", t)
-            elif response.status == 491:
-                # Glare (RFC 3261 §14.1): retry after 2.1-4 s if we own the Call-ID, else 0-2 s,
-                # well before the peer's session timer runs out.
-                spread = int(self.ctx.ids.token(1), 16) / 255
-                delay = 2.1 + 1.9 * spread if self.role == "uac" else 2.0 * spread
-                self.ctx.set_timer((self.id, "session"), t + delay, self._refresh)
-            else:  # refused refresh (e.g. 488): keep the call, try again later
-                self.arm_session_timer(self.se_interval or 90, True, t)
+    def _refresh_done(self, request: Request, offer: SessionDescription | None,
+                      response: Response | None, now: float) -> None:
+        """The outcome of our refresh (``offer`` is the SDP of a re-INVITE, None for an UPDATE)."""
+        if response is not None and response.status < 200:
+            return
+        self._refreshing = False
+        if self._refresh_key is not None:
+            # The engine keeps INVITE owners past the final response (forks); ours is done.
+            self.ctx.client_owners.pop(self._refresh_key, None)
+        if response is None or response.status in (408, 481):
+            self.owner.leg_lost(self, "refresh_failed", now)
+        elif 200 <= response.status < 300:
+            self._refreshed(request, offer, response, now)
+        elif response.status == 491:
+            # Glare (RFC 3261 §14.1): retry after 2.1-4 s if we own the Call-ID, else 0-2 s,
+            # well before the peer's session timer runs out.
+            spread = int(self.ctx.ids.token(1), 16) / 255
+            delay = 2.1 + 1.9 * spread if self.role == "uac" else 2.0 * spread
+            self.ctx.set_timer((self.id, "session"), now + delay, self._refresh)
+        else:  # refused refresh (e.g. 488): keep the call, try again later
+            self.arm_session_timer(self.se_interval or 90, True, now)
 
-        self._refresh_key = self.ctx.send_request(request, self.peer, now, done)
+    def _refreshed(self, request: Request, offer: SessionDescription | None, response: Response,
+                   now: float) -> None:
+        """A 2xx to our refresh: ACK a re-INVITE and apply the answer it carries, re-arm the timer."""
+        if offer is not None:
+            self._ack_refresh(request, now)
+        if self.state is not LegState.CONFIRMED:
+            return  # our BYE crossed the refresh: nothing left to apply
+        if offer is not None and not response.body:
+            # §13.2.1 wants the answer in this 2xx, but a peer that confirms the refresh without
+            # one still keeps the session alive: cutting a customer for it helps no one.
+            log.warning("leg %s: refresh 2xx from %s:%s without SDP; media kept", self.id,
+                        self.peer.host, self.peer.port)
+        elif offer is not None:
+            media = self._answer_media(offer, response.body)
+            if media is None:
+                # RFC 3261 §14.1 with §13.2.2.4: the old session stays until this BYE, sent after
+                # the ACK; the owner ends the call.
+                self.bye(now, "unusable SDP answer")
+                self.owner.leg_lost(self, "bad_refresh_answer", now)
+                return
+            if media != self.media:  # RFC 3264 §8: the peer moved, changed codec or direction
+                self._set_media(media, now)
+        se = parse_session_expires(response.headers.get("Session-Expires"))
+        interval = se[0] if se else self.se_interval or self.ctx.policy.session_expires
+        # RFC 4028 §7.4: the 2xx names the refresher; "uas" hands the job to the peer.
+        self.arm_session_timer(interval, se is None or se[1] != "uas", now)
 
     def _ack_refresh(self, invite: Request, now: float) -> None:
         assert self.dialog is not None

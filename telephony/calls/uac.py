@@ -9,10 +9,8 @@ from telephony.calls.context import EngineContext
 from telephony.calls.leg import Leg, LegOwner, LegState, parse_session_expires
 from telephony.sip.dialog import Dialog
 from telephony.sip.digest import DigestClient
-from telephony.sip.errors import RemoteProtocolError
 from telephony.sip.message import Headers, Request, Response
-from telephony.sip.sdp import NegotiatedMedia, SdpError, SessionDescription
-from telephony.sip.sdp import parse_answer as sdp_parse_answer
+from telephony.sip.sdp import NegotiatedMedia, SessionDescription
 from telephony.sip.transaction import TxKey
 from telephony.sip.transport import Peer
 
@@ -176,10 +174,7 @@ class UacLeg(Leg):
 
     def _parse_answer(self, body: bytes) -> NegotiatedMedia | None:
         assert self.local_sdp is not None
-        try:
-            return sdp_parse_answer(self.local_sdp, SessionDescription.parse(body))
-        except (SdpError, RemoteProtocolError):
-            return None
+        return self._answer_media(self.local_sdp, body)
 
     def _retry_with_auth(self, response: Response, now: float) -> bool:
         """Answer the carrier's 401/407 challenge once per INVITE (RFC 3261 §22.2)."""

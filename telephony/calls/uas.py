@@ -1,4 +1,8 @@
-"""The leg that called us: we answer its INVITE (RFC 3261 §13.3)."""
+"""The leg that called us: we answer its INVITE (RFC 3261 §13.3).
+
+Until the peer ACKs our 2xx, a BYE of ours waits (§15: the callee's UA MUST NOT send it before the
+ACK or the server transaction's timeout); the transaction's Timer L (64*T1, §13.3.1.4) ends the wait.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +49,9 @@ class UasLeg(Leg):
         # Parse first: a bad offer raises before anything is indexed.
         self.remote_offer = SessionDescription.parse(invite.body) if invite.body else None
         self.remote_allow = {a.strip().upper() for v in invite.headers.get_all("Allow") for a in v.split(",")}
+        self.ack_pending = False  # our 2xx is out and not yet ACKed
+        self._bye_held = False
+        self._bye_reason: str | None = None
         self.bind_dialog(Dialog.as_uas(invite, ctx.ids.tag(), peer))
         ctx.server_invites[key] = self
 
@@ -88,6 +95,7 @@ class UasLeg(Leg):
         if self.state not in (LegState.CALLING, LegState.EARLY):
             return
         self.state = LegState.CONFIRMED
+        self.ack_pending = True
         assert self.dialog is not None
         self.dialog.state = DialogState.CONFIRMED
         headers = [*self._record_route(), ("Contact", self.ctx.contact(self.peer)), ("Allow", ALLOW),
@@ -124,11 +132,34 @@ class UasLeg(Leg):
         """The transport to the caller failed (§17.2.4): its INVITE can no longer be answered."""
         if self.state in (LegState.CALLING, LegState.EARLY):
             self._finish(now)  # no final response is possible any more
+        self._ack_wait_over(now)  # the transaction is gone: a held BYE goes (and fails or not)
         self.owner.leg_lost(self, "transport_failed", now)
 
     def ack_timed_out(self, now: float) -> None:
-        """Our 2xx was never ACKed (RFC 3261 §13.3.1.4): the session is dead."""
-        self.owner.leg_lost(self, "ack_timeout", now)
+        """Our 2xx was never ACKed (RFC 3261 §13.3.1.4): the session is dead, a BYE ends it."""
+        held = self._bye_held
+        self._ack_wait_over(now)
+        if not held:  # else the owner already ended the call and waits for this leg to close
+            self.owner.leg_lost(self, "ack_timeout", now)
+
+    def on_ack(self, request: Request, now: float) -> None:
+        """The ACK for our 2xx releases a held BYE (§15); otherwise it may carry the answer."""
+        if self.ack_pending and request.cseq.number == self.invite.cseq.number:
+            self._ack_wait_over(now)
+        if self.state is LegState.CONFIRMED:
+            super().on_ack(request, now)
+
+    def _send_bye(self, now: float, reason: str | None) -> None:
+        if self.ack_pending:
+            self._bye_held, self._bye_reason = True, reason
+            return
+        super()._send_bye(now, reason)
+
+    def _ack_wait_over(self, now: float) -> None:
+        self.ack_pending = False
+        if self._bye_held:
+            self._bye_held = False
+            self._send_bye(now, self._bye_reason)
 
     def hangup(self, now: float, status: int = 480, reason: str | None = None) -> None:
         """End this leg however far it got: a final response before answer, BYE after."""
