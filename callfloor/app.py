@@ -28,7 +28,7 @@ from callfloor.floorlive import LiveFloor
 from callfloor.floorwiring import build_switchboard
 from callfloor.housekeeping import Periodic
 from callfloor.qajob import load_policy, sample_finished_days
-from callfloor.settings import ConfigError, Settings
+from callfloor.settings import ConfigError, Settings, host_warnings
 from callfloor.store import Store
 from callfloor.store.audit import AuditLog
 from callfloor.store.complaints import ComplaintStore
@@ -139,6 +139,8 @@ def _raise_file_limit() -> None:
 async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Running]:
     """Start every part of the service; on exit drain calls and close everything in order."""
     _raise_file_limit()
+    for warning in host_warnings(settings):
+        log.warning("%s", warning)
     storage = settings.storage
     storage.recordings_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from callfloor import archivecli, campaigncli, complaintcli, qacli, reportcli, simulate, usercli
 from callfloor.demo import add_arguments as add_demo_arguments
-from callfloor.settings import ConfigError, describe_env, load_settings
+from callfloor.settings import ConfigError, describe_env, host_warnings, load_settings
 from dialer.campaign import CampaignError
 from ivr.loader import FlowError
 
@@ -119,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_sampling(settings.qa.policy)
 
             forms = len(qa_forms(settings) or ())
+            for warning in host_warnings(settings):
+                print(f"warning: {warning}", file=sys.stderr)
             print(f"{args.config}: ok ({len(settings.seats)} seats, {len(settings.queues)} queues, "
                   f"{flows} flows, {campaigns} campaigns, trunk: {'yes' if settings.trunk else 'no'}, "
                   f"{len(settings.routes)} routes, watcher: {watcher}, {forms} QA forms)")

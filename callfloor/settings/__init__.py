@@ -11,6 +11,7 @@ from callfloor.settings.loader import (
     ENV_PREFIX,
     ConfigError,
     describe_env,
+    host_warnings,
     load_settings,
 )
 from callfloor.settings.models import RoutesSettings, Settings
@@ -44,6 +45,7 @@ __all__ = [
     "StorageSettings",
     "TrunkSettings",
     "describe_env",
+    "host_warnings",
     "load_settings",
     "parse_mqtt_url",
     "split_host_port",

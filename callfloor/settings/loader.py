@@ -21,13 +21,15 @@ from pydantic_core import PydanticUndefined
 
 from callfloor.settings.models import Settings
 
-__all__ = ["ENV_PREFIX", "CONFIG_ENV", "ConfigError", "describe_env", "load_settings", "read_toml"]
+__all__ = ["ENV_PREFIX", "CONFIG_ENV", "ConfigError", "describe_env", "host_warnings",
+           "kernel_ephemeral_ports", "load_settings", "read_toml"]
 
 ENV_PREFIX = "CALLFLOOR_"
 CONFIG_ENV = "CALLFLOOR_CONFIG"  # the file to load when no path is given; not a setting
 _DELIM = "__"
 
 KeyPath = tuple[str | int, ...]
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 class ConfigError(Exception):
@@ -52,6 +54,22 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     except ValidationError as exc:
         raise ConfigError(_explain(exc, source, origins)) from None
     return settings.with_source(source)
+
+
+def kernel_ephemeral_ports(path: Path | None = None) -> tuple[int, int] | None:
+    """The kernel's ephemeral port range ("32768\t60999" in ``EPHEMERAL_PORTS``), or None
+    where it cannot be read."""
+    try:
+        low, high = (int(part) for part in (path or EPHEMERAL_PORTS).read_text().split())
+    except (OSError, ValueError):
+        return None
+    return low, high
+
+
+def host_warnings(settings: Settings, ephemeral: Path | None = None) -> list[str]:
+    """What in valid settings may still fail on this host (logged at start, printed by check-config)."""
+    warning = settings.rtp.ephemeral_warning(kernel_ephemeral_ports(ephemeral))
+    return [warning] if warning else []
 
 
 def read_toml(path: Path) -> dict[str, Any]:

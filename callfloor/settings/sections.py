@@ -281,6 +281,20 @@ class RtpSettings(Section):
         """How many RTP/RTCP port pairs the range holds (the most concurrent legs)."""
         return (self.ports[1] - self.ports[0] + 1) // 2
 
+    def ephemeral_warning(self, ephemeral: tuple[int, int] | None) -> str | None:
+        """A warning when the range overlaps the kernel's ephemeral ports (``ephemeral``, as in
+        /proc/sys/net/ipv4/ip_local_port_range): any outgoing socket may hold one of them, and
+        a call leg that needs it then fails to bind its media."""
+        if ephemeral is None:
+            return None
+        low, high = max(self.ports[0], ephemeral[0]), min(self.ports[1], ephemeral[1])
+        if low > high:
+            return None
+        return (f"rtp.ports {self.ports[0]}-{self.ports[1]} overlaps the kernel's ephemeral ports "
+                f"{ephemeral[0]}-{ephemeral[1]} ({high - low + 1} ports, {low}-{high}): outgoing "
+                "connections may take them and call legs then fail to bind media; choose a range "
+                "outside it (the default 20000-30000 is) or narrow net.ipv4.ip_local_port_range")
+
 
 class BusSettings(Section):
     """The MQTT event bus (`[bus]`)."""

@@ -17,6 +17,7 @@ from callfloor.settings import (
     Settings,
     TrunkSettings,
     describe_env,
+    host_warnings,
     load_settings,
     parse_mqtt_url,
     split_host_port,
@@ -386,3 +387,33 @@ def test_describe_env() -> None:
     assert env["CALLFLOOR_SIP__LISTEN"].endswith("[default: 127.0.0.1:5060]")
     assert "(JSON)" in env["CALLFLOOR_SEATS"]
     assert all(name.startswith("CALLFLOOR_") and name.isupper() for name in env)
+
+
+def test_rtp_range_inside_the_ephemeral_ports_is_warned_about(tmp_path: Path) -> None:
+    proc = tmp_path / "ip_local_port_range"
+    proc.write_text("32768\t60999\n")
+    inside = load_settings(None, {"CALLFLOOR_RTP__PORTS": "60000-61999"})
+    assert host_warnings(inside, proc) == [
+        "rtp.ports 60000-61999 overlaps the kernel's ephemeral ports 32768-60999 (1000 ports, "
+        "60000-60999): outgoing connections may take them and call legs then fail to bind media; "
+        "choose a range outside it (the default 20000-30000 is) or narrow net.ipv4.ip_local_port_range"]
+    assert host_warnings(load_settings(None, {}), proc) == []  # 20000-30000
+    assert host_warnings(load_settings(None, {"CALLFLOOR_RTP__PORTS": "61000-61999"}), proc) == []
+    # Where the kernel's range cannot be read (not Linux, or garbled), nothing is claimed.
+    assert host_warnings(inside, tmp_path / "absent") == []
+    proc.write_text("many\n")
+    assert host_warnings(inside, proc) == []
+
+
+def test_check_config_prints_host_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from callfloor.cli import main
+
+    config = tmp_path / "callfloor.toml"
+    config.write_text('[rtp]\nports = "40000-40999"\n')
+    monkeypatch.setattr("callfloor.settings.loader.EPHEMERAL_PORTS", tmp_path / "range")
+    (tmp_path / "range").write_text("32768 60999")
+    assert main(["check-config", str(config)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{config}: ok")
+    assert err.startswith("warning: rtp.ports 40000-40999 overlaps the kernel's ephemeral ports 32768-60999")
