@@ -240,7 +240,7 @@ def amd_factory(settings: Settings) -> Callable[[str], AudioClassifier]:
 async def start_dialer(settings: Settings, campaigns: list[Campaign], store: Store,
                        server: SipServer, board: Switchboard, executor: FloorExecutor) -> DialerRuntime:
     """Sync the campaigns, import their lead files, close what the last stop left open in the
-    ledger, rebuild each campaign's abandonment from it, and start pacing."""
+    ledger, rebuild each campaign's abandonment and pacer from it, and start pacing."""
     now = time.time()
     ledger = DialerStore(store, hold=settings.dialer.abandon_hold_hours * 3600.0)
     await ledger.sync_campaigns(campaigns, now)
@@ -259,6 +259,7 @@ async def start_dialer(settings: Settings, campaigns: list[Campaign], store: Sto
     runtime = DialerRuntime(campaigns, ledger, server, board, executor, trackers=trackers,
                             default_region=settings.dialer.default_region,
                             amd_seconds=settings.dialer.amd_max_seconds)
+    await runtime.warm(now)
     runtime.start()
     return runtime
 

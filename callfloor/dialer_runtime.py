@@ -30,6 +30,15 @@ from callfloor.switchboard import Switchboard
 from dialer.abandon import AbandonTracker
 from dialer.campaign import Campaign
 from dialer.pacing import Pacer, PacerPriors, PacingSnapshot, SeatState, SeatView
+from dialer.pacing_history import (
+    DEFAULT_LIMIT,
+    DEFAULT_WINDOW,
+    HistoryError,
+    ReplayContext,
+    WarmSummary,
+    estimates,
+    replay,
+)
 from dialer.pacing_model import ModelConfig
 from dialer.records import AmdResult, LeadRow, Outcome
 from dialer.windows import Windows, open_zones
@@ -64,6 +73,7 @@ class CampaignRun:
     zones_at: float = -1e18
     launched: int = 0
     paced_out: int = 0  # dials cancelled after their minimum ring, their answer likely abandoned
+    warmed: WarmSummary | None = None  # what the pacer replayed from the ledger at start-up
 
     @property
     def id(self) -> str:
@@ -291,6 +301,25 @@ class DialerRuntime:
         self._stopping = asyncio.Event()
 
     # -- lifetime --------------------------------------------------------------------------------
+    async def warm(self, now: float, *, window: float = DEFAULT_WINDOW, limit: int = DEFAULT_LIMIT) -> None:
+        """Before the first pacing decision: each campaign's pacer replays the campaign's closed
+        attempts of the last ``window`` s (at most ``limit``), so it resumes where the last run
+        left it instead of from generic priors (``dialer/pacing_history.py``)."""
+        if not self.runs:
+            return
+        seats = list(self.board.acd.snapshot(now).seats.values())
+        for run in self.runs.values():
+            history = await self.store.closed_attempts(run.id, now - window, limit)
+            assigned = sum(run.queue in view.queues for view in seats)
+            context = ReplayContext.of(run.campaign, assigned, run.tracker.budget(now).false_positive_24h)
+            try:
+                run.warmed = replay(run.pacer, history, context, now=now, window=window, limit=limit)
+            except HistoryError as exc:
+                log.error("campaign %s: pacing starts from its priors, the ledger is not replayed: %s",
+                          run.id, exc)
+                continue
+            log.info("campaign %s: pacer resumed from the ledger: %s", run.id, run.warmed)
+
     def start(self) -> None:
         """Start pacing."""
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -622,6 +651,7 @@ class DialerRuntime:
             "seats": {"ready": snap.ready, "talking": len(snap.talking), "wrap_up": len(snap.wrapping)},
             "dialing": len(snap.dialing), "waiting_for_seat": len(snap.waiting),
             "launched": run.launched, "paced_out": run.paced_out,
+            "pacer": {**estimates(run.pacer), "warmed_from": run.warmed.attempts if run.warmed else 0},
             "target_abandon": run.campaign.target_abandon,
             "abandon_24h": round(budget.rate_24h, 5), "abandon_30d": round(budget.rate_30d, 5),
             "predictive_allowed": budget.predictive_allowed,

@@ -157,13 +157,22 @@ class Pacer:
         self._priced = None
         self.dials.observe(duration, live)
 
-    def observe_connected(self, target_abandon: float = 0.03) -> None:
-        """A live answer reached a seat within the grace time."""
-        self.controller.observe(False, target_abandon, self._uncontrolled, self._seats)
+    def observe_connected(self, target_abandon: float = 0.03, *, seats: int | None = None,
+                          uncontrolled: float | None = None) -> None:
+        """A live answer reached a seat within the grace time. ``seats`` and ``uncontrolled``
+        default to the last snapshot's (a replay of the ledger has none)."""
+        self._answer_counted(False, target_abandon, seats, uncontrolled)
 
-    def observe_abandoned(self, target_abandon: float = 0.03) -> None:
-        """A live answer found no seat within the grace time and was abandoned."""
-        self.controller.observe(True, target_abandon, self._uncontrolled, self._seats)
+    def observe_abandoned(self, target_abandon: float = 0.03, *, seats: int | None = None,
+                          uncontrolled: float | None = None) -> None:
+        """A live answer found no seat within the grace time and was abandoned (``seats`` and
+        ``uncontrolled`` as for :meth:`observe_connected`)."""
+        self._answer_counted(True, target_abandon, seats, uncontrolled)
+
+    def _answer_counted(self, abandoned: bool, target: float, seats: int | None,
+                        uncontrolled: float | None) -> None:
+        self.controller.observe(abandoned, target, self._uncontrolled if uncontrolled is None else uncontrolled,
+                                self._seats if seats is None else seats)
 
     def observe_talk(self, duration: float) -> None:
         """A connected call ended after ``duration`` s of talk."""

@@ -20,7 +20,11 @@ from callfloor.store.dialer.core import (
 from dialer.eligibility import schedule_after
 from dialer.records import AttemptRow, Outcome
 
-__all__ = ["LedgerMixin", "set_lead"]
+__all__ = ["HISTORY", "LedgerMixin", "set_lead"]
+
+# A campaign's closed attempts since a time, the newest N: read backwards along attempts_campaign.
+HISTORY = (f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE campaign_id = ? AND created_at > ?"
+           " AND state = 'closed' ORDER BY created_at DESC, id DESC LIMIT ?")
 
 
 class LedgerMixin(DialerBase):
@@ -35,6 +39,12 @@ class LedgerMixin(DialerBase):
             (campaign_id, since),
         )
         return [(float(at), outcome, amd) for at, outcome, amd in rows]
+
+    async def closed_attempts(self, campaign_id: str, since: float, limit: int) -> list[AttemptRow]:
+        """The campaign's closed attempts created after ``since``, the newest ``limit`` of them
+        (newest first): the history a campaign's pacer resumes from at start-up."""
+        rows = await self._rows(HISTORY, (campaign_id, since, limit))
+        return [AttemptRow(*r) for r in rows]
 
     async def open_attempt(
         self, lead_id: int, call_uuid: str, mode: str, now: float, *, seat_reserved: bool = False
