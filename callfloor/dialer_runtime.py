@@ -10,6 +10,10 @@ the abandon message and the call counts against the campaign's abandonment budge
 
 Everything that touches a call runs inside the engine (``SipServer.apply`` or an observer
 callback); the ledger's closing writes go through the executor's ordered writer.
+
+Each dial's call is a :class:`~callfloor.dialer_calls.Dial` (``callfloor/dialer_calls.py``); what
+the seats see and do (preview, the screen pop, dispositions) is the :class:`DialerSeats` mixin
+(``callfloor/dialer_seats.py``).
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ import logging
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from callfloor.dialer_calls import PACED_OUT, CampaignRun, Dial
+from callfloor.dialer_seats import DialerSeats
 from callfloor.executor import FloorExecutor
 from callfloor.floorwiring import campaign_queue
 from callfloor.store.dialer import DialerStore, NotDialableError
@@ -35,18 +40,16 @@ from dialer.pacing_history import (
     DEFAULT_WINDOW,
     HistoryError,
     ReplayContext,
-    WarmSummary,
     estimates,
     replay,
 )
 from dialer.pacing_model import ModelConfig
-from dialer.records import AmdResult, LeadRow, Outcome
-from dialer.windows import Windows, open_zones
+from dialer.records import LeadRow, Outcome
+from dialer.windows import open_zones
 from floor.states import Presence, SeatCallState
 from ivr.prompts import digit_prompts
 from telephony.calls.commands import Publish
-from telephony.calls.director import CallControl, DialControl
-from telephony.calls.outbound import OriginatedCall, OriginateRefused
+from telephony.calls.outbound import OriginateRefused
 from telephony.net.server import SipServer
 
 __all__ = ["CampaignRun", "Dial", "DialerRuntime", "campaign_queue"]
@@ -55,221 +58,10 @@ log = logging.getLogger("callfloor.dialer")
 
 TICK = 0.5  # seconds between pacing decisions
 STOP_WAIT = 5.0  # seconds a stop waits for a launch under way to send its INVITEs
-MESSAGE_CUE_SECONDS = 30.0  # the longest greeting waited out before a message starts anyway
 ZONES_EVERY = 60.0  # seconds between re-reads of a campaign's lead time zones
 
 
-@dataclass
-class CampaignRun:
-    """One campaign at run time: its pacer, abandonment tracker and dials in flight."""
-
-    campaign: Campaign
-    pacer: Pacer
-    tracker: AbandonTracker
-    windows: Windows
-    queue: str
-    dials: dict[str, Dial] = field(default_factory=dict)
-    zones: list[tuple[str, str]] = field(default_factory=list)
-    zones_at: float = -1e18
-    launched: int = 0
-    paced_out: int = 0  # dials cancelled after their minimum ring, their answer likely abandoned
-    warmed: WarmSummary | None = None  # what the pacer replayed from the ledger at start-up
-
-    @property
-    def id(self) -> str:
-        """The campaign id."""
-        return self.campaign.id
-
-
-@dataclass(eq=False)
-class Dial:
-    """One attempt's call; the engine reports to it (``DialObserver``)."""
-
-    runtime: DialerRuntime
-    run: CampaignRun
-    lead: LeadRow
-    uuid: str
-    launched_at: float
-    mode: str
-    attempt_id: int | None = None
-    call: OriginatedCall | None = None
-    answered_at: float | None = None
-    human_at: float | None = None  # the grace clock starts here (answer, or the end of AMD)
-    connected_at: float | None = None
-    seat: str | None = None
-    amd: AmdResult | None = None
-    sip_status: int | None = None
-    outcome: Outcome | None = None
-    queued: bool = False
-    closed: bool = False
-    reserved_seat: str | None = None  # a seat held for this dial (preview, its callback, 72 h rule)
-    rang_at: float | None = None  # the first 180/183: the minimum ring time counts from here
-
-    # -- DialObserver -----------------------------------------------------------------------
-    def dial_progress(self, call: DialControl, status: int, now: float) -> None:
-        """Ringing or early media: not an answer; the ring time counts from the first."""
-        if self.rang_at is None and 180 <= status < 190:
-            self.rang_at = now
-
-    def dial_answered(self, call: DialControl, now: float) -> None:
-        """A 2xx: a person or a machine. Detect which when the campaign wants to know."""
-        self.answered_at = now
-        if self.run.campaign.amd.action == "off":
-            self._live(now)
-        else:
-            call.analyze("amd", self.runtime.amd_seconds, now)
-
-    def dial_failed(self, call: DialControl, status: int, reason: str, now: float) -> None:
-        """No answer, busy, refused, network trouble: the attempt closes with that outcome."""
-        self.sip_status = status or None
-        if reason == PACED_OUT:
-            # Its outcome is unknown (it might have been answered): not a failure to learn from.
-            self.run.pacer.observe_cancelled(now - self.launched_at)
-        else:
-            self.run.pacer.observe_dial(now - self.launched_at, False)
-        self._close(_failure_outcome(reason), now)
-
-    def audio_classified(self, call: DialControl, token: str, verdict: str,
-                         detail: dict[str, float], now: float) -> None:
-        """The answering-machine verdict; or, for a message, the end of the greeting."""
-        if token == "cue":
-            call.play("machine", (self.run.campaign.amd.message or "machine_message",), now)
-            return
-        self.amd = verdict if verdict in ("human", "machine") else "unknown"  # type: ignore[assignment]
-        action = self.run.campaign.amd.action
-        if verdict != "machine" or action == "pass":
-            self._live(now)
-            return
-        self.outcome = "machine"
-        self.run.pacer.observe_dial(now - self.launched_at, False)
-        self.run.tracker.record(now, "machine", "machine")
-        if action == "message" and self.run.campaign.amd.message:
-            # Wait for the beep (or the silence after the greeting): a message spoken over the
-            # greeting is lost on the tape.
-            call.analyze("cue", MESSAGE_CUE_SECONDS, now)
-        else:
-            call.hangup(now, "answering machine")
-
-    def call_ended(self, call: DialControl, reason: str, by: str | None, now: float) -> None:
-        """The answered call is over, however it ended: close the attempt."""
-        if self.queued:
-            self.runtime.board.caller_gone(call, reason, now)
-            self.queued = False
-        self._close(self.outcome or "cancelled", now)
-
-    # -- CallObserver ------------------------------------------------------------------------
-    def digit(self, call: CallControl, digit: str, source: str, now: float) -> None:
-        """Digits from a customer mean nothing to the dialer."""
-
-    def playback_done(self, call: CallControl, token: str, now: float) -> None:
-        """The abandon message or the machine message is over: goodbye."""
-        if token in ("abandon", "machine"):
-            call.hangup(now, token)
-        elif self.queued:
-            self.runtime.board.playback_done(call, token, now)
-
-    def seat_answered(self, call: CallControl, seat: str, now: float) -> None:
-        """A seat took the customer: connected within the grace time."""
-        self.connected_at, self.seat, self.outcome = now, seat, "answered"
-        call.cancel_timer("grace")
-        self.run.pacer.observe_connected(self.run.campaign.target_abandon)
-        self.run.tracker.record(now, "answered", self.amd)
-        if self.queued:
-            self.runtime.board.seat_answered(call, seat, now)
-        self.runtime.connected(self, now)
-
-    def seat_failed(self, call: CallControl, seat: str, status: int, now: float) -> None:
-        """A seat's phone refused: the ACD tries the next one while the grace lasts."""
-        if self.queued:
-            self.runtime.board.seat_failed(call, seat, status, now)
-
-    def seat_hung_up(self, call: CallControl, seat: str, now: float) -> bool:
-        """The seat ended the call: the customer is hung up too, the seat wraps up."""
-        if self.queued:  # the switchboard forgets the call at call_ended (caller_gone)
-            self.runtime.board.seat_hung_up(call, seat, now)
-        return False
-
-    def caller_gone(self, call: CallControl, reason: str, now: float) -> None:
-        """The customer hung up (or the call died); ``call_ended`` follows and closes it."""
-        if self.queued:
-            self.runtime.board.caller_gone(call, reason, now)
-            self.queued = False
-
-    def recording_done(self, call: CallControl, token: str, path: str, seconds: float,
-                       now: float) -> None:
-        """The dialer records no messages."""
-
-    # -- the dial's life ----------------------------------------------------------------------
-    def _live(self, now: float) -> None:
-        """A person answered: to the campaign's seats within the grace time."""
-        call = self.call
-        assert call is not None
-        self.human_at = now
-        self.run.pacer.observe_dial(now - self.launched_at, True)
-        seat = self.reserved_seat
-        if seat is not None:
-            # The seat waits for this customer: ring it alone, within the grace time.
-            if not call.ring_seat(seat, now):
-                self._abandon(now)
-                return
-            call.set_timer("grace", now + self.run.campaign.grace, self._reserved_late)
-            return
-        self.queued = True
-        call.reports_busy = False  # the ACD offers it: the ACD tracks the seat
-        self.runtime.board.adopt(call, self.run.queue, now, info=self.runtime.pop_info(self),
-                                 on_overflow=self._abandon)
-
-    def _reserved_late(self, now: float) -> None:
-        """The reserved seat did not answer within the grace time."""
-        if self.connected_at is None and self.call is not None and self.reserved_seat is not None:
-            self.call.cancel_seat(self.reserved_seat, now)
-            self._abandon(now)
-
-    def _abandon(self, now: float) -> None:
-        """No seat within the grace time: the recorded message, then goodbye."""
-        self.queued = False
-        self.outcome = "abandoned"
-        self.run.pacer.observe_abandoned(self.run.campaign.target_abandon)
-        self.run.tracker.record(now, "abandoned", self.amd)
-        assert self.call is not None
-        self.call.play("abandon", self.runtime.abandon_prompts(self.run.campaign), now)
-        self.runtime.publish("dialer.abandoned", now, campaign=self.run.id, call=self.uuid,
-                             lead=self.lead.id, number=self.lead.number,
-                             waited_s=round(now - (self.human_at or now), 3),
-                             message=self.run.campaign.abandon_words())
-
-    def _close(self, outcome: Outcome, now: float) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.outcome = outcome
-        if self.connected_at is not None:
-            self.run.pacer.observe_talk(now - self.connected_at)
-            self.run.pacer.observe_wrap(self.run.campaign.wrap_up)
-        self.run.dials.pop(self.uuid, None)
-        self.runtime.close_attempt(self, now)
-        if self.reserved_seat is not None:
-            wrap = self.run.campaign.wrap_up if self.connected_at is not None else 0.0
-            self.runtime.release_later(self.reserved_seat, now + wrap)
-
-
-# The hang-up reason of a dial that pacing cancelled after its minimum ring: for the ledger and
-# the retry delays it was not answered.
-PACED_OUT = "paced_out"
-
-_FAILURES: dict[str, Outcome] = {
-    "busy": "busy", "no_answer": "no_answer", PACED_OUT: "no_answer", "network_error": "network_error",
-    "declined": "rejected", "invalid_number": "rejected", "rejected": "rejected",
-}
-
-
-def _failure_outcome(reason: str) -> Outcome:
-    """The ledger's outcome for an engine failure reason (see ``DialObserver``); any other
-    reason is callfloor's own hangup before the answer."""
-    return _FAILURES.get(reason, "cancelled")
-
-
-class DialerRuntime:
+class DialerRuntime(DialerSeats):
     """Runs every active campaign against the engine, the ACD and the store."""
 
     def __init__(self, campaigns: Sequence[Campaign], store: DialerStore, server: SipServer,
@@ -481,62 +273,6 @@ class DialerRuntime:
                      attempt=dial.attempt_id)
         return dial
 
-    # -- reserved seats ----------------------------------------------------------------------
-    def hold(self, seat: str, run: CampaignRun, now: float) -> None:
-        """Take the seat out of the ACD's offers for one dial of ``run``."""
-        board = self.board
-        self.server.apply(lambda t: board.run(board.acd.lend(seat, run.id, t), t))
-
-    def release(self, seat: str) -> None:
-        """Give a held seat back to the ACD."""
-        self.server.apply(lambda t: self._give_back(seat, t))
-
-    def release_later(self, seat: str, at: float) -> None:
-        """Give the seat back after its wrap-up (runs inside the engine: no apply needed)."""
-        self.board.timers.set_timer(("dialer-hold", seat), at, lambda t: self._give_back(seat, t))
-
-    def _give_back(self, seat: str, now: float) -> None:
-        self.previews.pop(seat, None)
-        self.board.run(self.board.acd.lend(seat, None, now), now)
-
-    async def preview(self, seat: str, now: float) -> dict[str, Any]:
-        """Preview pacing: hold the seat and give it the next lead of its preview campaign."""
-        if seat in self.previews:
-            run, lead = self.previews[seat]
-            return self.lead_view(run, lead)
-        for run in self.runs.values():
-            if run.campaign.mode != "preview" or not run.campaign.active:
-                continue
-            snap = self.snapshot(run, now)
-            if not run.pacer.may_preview(snap, seat):
-                continue
-            leads = await self.store.next_leads(run.id, 1, now, await self.open_zones(run, now),
-                                                ready_seats=[seat])
-            if leads:
-                self.previews[seat] = (run, leads[0])
-                self.hold(seat, run, now)
-                view = self.lead_view(run, leads[0])
-                self.notify(seat, {"event": "preview", **view})
-                return view
-        raise LookupError(f"seat {seat} is not ready in a preview campaign with a lead to call now")
-
-    async def preview_dial(self, seat: str, now: float) -> dict[str, Any]:
-        """Dial the lead the seat is previewing; the seat is rung when the customer answers."""
-        if seat not in self.previews:
-            raise LookupError(f"seat {seat} has no lead in preview")
-        run, lead = self.previews[seat]
-        try:
-            dial = await self._place(run, lead, now, "preview", seat)
-        except NotDialableError as exc:
-            raise LookupError(f"lead {lead.id} may not be dialled now: {exc}") from None
-        return {"call": dial.uuid, "attempt": dial.attempt_id, "lead": lead.id}
-
-    def preview_skip(self, seat: str) -> None:
-        """The seat passes on the previewed lead (it stays due); the seat is free again."""
-        if seat not in self.previews:
-            raise LookupError(f"seat {seat} has no lead in preview")
-        self.release(seat)
-
     def _originate(self, dial: Dial, now: float) -> None:
         campaign = dial.run.campaign
         dial.launched_at = now
@@ -580,66 +316,6 @@ class DialerRuntime:
             self.notify(dial.seat, {"event": "ended", "call": dial.uuid, "attempt": attempt_id,
                                     "outcome": outcome, "at": now})
 
-    # -- seats: the screen pop -----------------------------------------------------------------
-    def pop_info(self, dial: Dial) -> dict[str, str]:
-        """What travels with the call to the ACD (and so to the queue events)."""
-        return {"caller": dial.lead.number, "campaign": dial.run.id, "lead": str(dial.lead.id)}
-
-    def lead_view(self, run: CampaignRun, lead: LeadRow, *, dialled: bool = False) -> dict[str, Any]:
-        """A lead as the seat's screen shows it, with the campaign's script and dispositions."""
-        c = run.campaign
-        return {
-            "campaign": c.id, "campaign_name": c.name, "script": c.script,
-            "dispositions": [{"code": d.code, "label": d.label, "kind": d.kind} for d in c.dispositions],
-            "lead": {"id": lead.id, "number": lead.number, "name": lead.name,
-                     "attempts": lead.attempts + (1 if dialled else 0), "data": dict(lead.data),
-                     "last_outcome": lead.last_outcome},
-        }
-
-    def screen(self, dial: Dial) -> dict[str, Any]:
-        """The screen pop of a connected call: the lead, the script, the dispositions."""
-        return {"event": "call", "call": dial.uuid, "attempt": dial.attempt_id,
-                **self.lead_view(dial.run, dial.lead, dialled=True), "connected_at": dial.connected_at}
-
-    def connected(self, dial: Dial, now: float) -> None:
-        """A seat has the call: pop its screen and publish."""
-        assert dial.seat is not None
-        self.seat_calls[dial.seat] = dial
-        self.notify(dial.seat, self.screen(dial))
-        self.publish("dialer.connected", now, campaign=dial.run.id, call=dial.uuid, lead=dial.lead.id,
-                     seat=dial.seat, after_s=round(now - (dial.human_at or now), 3), amd=dial.amd)
-
-    def notify(self, seat: str, event: dict[str, Any]) -> None:
-        """Send an event to the seat's open screens (SSE)."""
-        for queue in self.subscribers.get(seat, ()):
-            queue.put_nowait(event)
-
-    def subscribe(self, seat: str) -> asyncio.Queue[dict[str, Any]]:
-        """A queue of the seat's screen events (the SSE stream reads it)."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-        self.subscribers.setdefault(seat, []).append(queue)
-        return queue
-
-    def unsubscribe(self, seat: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        """The seat's screen went away."""
-        queues = self.subscribers.get(seat, [])
-        if queue in queues:
-            queues.remove(queue)
-
-    async def dispose(self, seat: str, code: str, now: float, *, note: str | None = None,
-                      callback_at: float | None = None, callback_to: str = "seat") -> Any:
-        """The seat's disposition of its last dialer call (in wrap-up, or later that day)."""
-        dial = self.seat_calls.get(seat)
-        if dial is None or dial.attempt_id is None:
-            raise LookupError(f"seat {seat} has no dialer call to dispose of")
-        row = await self.store.set_disposition(
-            dial.attempt_id, seat, code, now, note=note, callback_at=callback_at,
-            callback_seat=seat if callback_to == "seat" and callback_at is not None else None)
-        self.publish("dialer.disposition", now, campaign=dial.run.id, call=dial.uuid,
-                     lead=dial.lead.id, attempt=dial.attempt_id, seat=seat, code=code,
-                     callback_at=callback_at)
-        self.notify(seat, {"event": "disposition", "call": dial.uuid, "code": code, "at": now})
-        return row
 
     def stats(self, run: CampaignRun, now: float) -> dict[str, Any]:
         """A campaign's state for the API and the monitor."""

@@ -43,7 +43,7 @@ __all__ = [
 
 DEFAULT_WINDOW = 7 * 86400.0  # seconds of history replayed
 DEFAULT_LIMIT = 5000  # at most this many attempts, the newest
-PACED_OUT_STATUS = 487  # a dial cancelled by callfloor while it rang (see dialer_runtime.PACED_OUT)
+PACED_OUT_STATUS = 487  # a dial cancelled by callfloor while it rang (see dialer_calls.PACED_OUT)
 
 
 class HistoryError(ValueError):

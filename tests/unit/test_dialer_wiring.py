@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from callfloor.app import load_campaigns_for
-from callfloor.dialer_runtime import PACED_OUT, _failure_outcome
+from callfloor.dialer_calls import PACED_OUT, _failure_outcome
 from callfloor.floorwiring import campaign_queue, campaign_queues, seat_configs
 from callfloor.settings import ConfigError, Settings
 from dialer.campaign import Campaign
