@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from floor.core import AcdCore, flag, utc_day
+from floor.core import AcdCore, QueueNotFound, flag, utc_day
 from floor.errors import ConfigError, DuplicateCall
 from floor.events import (
     AcdCommand,
@@ -64,7 +64,7 @@ from floor.states import (
 )
 from floor.stats import SeatStats
 
-__all__ = ["Acd"]
+__all__ = ["Acd", "QueueNotFound"]
 
 
 class Acd(AcdCore):
@@ -248,6 +248,51 @@ class Acd(AcdCore):
         self._withdraw(s, now, out, "moved")
         return self._finish(now, out)
 
+    # ---- queues at run time -----------------------------------------------------------------
+
+    def add_queue(self, config: QueueConfig, now: float) -> list[AcdCommand]:
+        """A new queue from ``now`` on: empty, with fresh counters; snapshots and queue events
+        include it from then on and seats join it through :meth:`set_membership`.
+
+        Raises :class:`ConfigError` (a ``ValueError``) naming the queue if the name exists or its
+        overflow queue does not.
+        """
+        if config.name in self._queues:
+            raise ConfigError(f"queue {config.name} already exists")
+        self._check_overflow(config)
+        out = self._begin(now)
+        self._install_queue(config)
+        return self._finish(now, out)
+
+    def update_queue(self, config: QueueConfig, now: float) -> list[AcdCommand]:
+        """New parameters for the existing queue ``config.name``; every field may change.
+
+        Callers in the queue keep their place and their wait (join time, priority, FIFO order);
+        the counters go on. Each decision from ``now`` on reads the new parameters (strategy,
+        tiers, skills, overflow and its ``overflow_when_no_seats``, ``rna_pause``, the next
+        offer's ``ring_timeout``, the next refusal's ``retry_after``, the next call end's
+        ``wrap_up``, the service level of the next outcome). Deadlines already running:
+
+        - a changed ``max_wait`` or ``overflow`` re-arms each caller's max wait at its join
+          time here + the new ``max_wait`` or, if that has passed, at ``now`` (so it overflows at
+          the next :meth:`handle_timer`); no ``max_wait`` any more cancels it;
+        - a changed ``announce_every``: the next announcement comes at the earlier of the one
+          pending and ``now`` + the new interval; ``None`` stops them;
+        - rings keep their ``ring_timeout`` (the offer told the executor), seats in wrap-up and
+          refused seats keep their end time.
+
+        The skill requirements of waiting callers follow the queue's new ``skills``. Raises
+        :class:`QueueNotFound` (a ``KeyError``) for an unknown queue and :class:`ConfigError` for
+        an overflow queue that does not exist; nothing changes then.
+        """
+        old = self._queues.get(config.name)
+        if old is None:
+            raise QueueNotFound(f"no queue {config.name!r}")
+        self._check_overflow(config)
+        out = self._begin(now)
+        self._retune(old, config, now)
+        return self._finish(now, out)
+
     # ---- time --------------------------------------------------------------------------------
 
     def get_timer(self) -> float | None:
@@ -274,11 +319,12 @@ class Acd(AcdCore):
         assert seat.offer is not None  # the timer is cancelled whenever the offer ends
         caller = self._callers[seat.offer]
         q = self._queues[caller.queue]
+        ring = self._ring_timeout[seat.id]  # this ring's, even if the queue's changed since
         self._end_offer(caller, seat, out, cancel="rna")
         caller.refused[seat.id] = now + q.retry_after
         seat.stats.missed(self._day_of(now))
         out.append(QueueEvent(K.RNA, caller.call, q.name, seat.id, now - caller.joined, now,
-                              {"attempt": str(caller.attempt), "ring_s": f"{q.ring_timeout:g}"}))
+                              {"attempt": str(caller.attempt), "ring_s": f"{ring:g}"}))
         if q.rna_pause:
             self._apply_presence(seat, PresenceInput.NO_ANSWER, RNA_REASON)
 

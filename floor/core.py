@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from itertools import count
 
-from floor.errors import UnknownQueue, UnknownSeat
+from floor.errors import ConfigError, UnknownQueue, UnknownSeat
 from floor.events import AcdCommand, CancelOffer, OfferCall, Overflow, QueueEvent, SeatStateChanged
 from floor.events import QueueEventKind as K
 from floor.model import OverflowKind, QueueConfig, Strategy
@@ -31,7 +31,7 @@ from floor.stats import QueueStats
 from floor.strategies import Candidate, choose, meets, skill_level
 from floor.timers import TimerHeap
 
-__all__ = ["AcdCore", "TimerKey", "flag", "utc_day"]
+__all__ = ["AcdCore", "QueueNotFound", "TimerKey", "flag", "utc_day"]
 
 TimerKey = tuple[str, str]  # (kind, seat id or call id): rna/wrap per seat, max_wait/announce/retry per call
 
@@ -39,6 +39,13 @@ TimerKey = tuple[str, str]  # (kind, seat id or call id): rna/wrap per seat, max
 def utc_day(now: float) -> int:
     """The default day key: days since the epoch, UTC (inject local days for local reports)."""
     return int(now // 86400)
+
+
+class QueueNotFound(UnknownQueue, KeyError):
+    """No queue by this name, where a ``KeyError`` is expected (:meth:`floor.acd.Acd.update_queue`)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""  # not KeyError's quoted repr
 
 
 def flag(value: bool) -> str:
@@ -57,6 +64,7 @@ class AcdCore:
                         for q in queues.values()}
         self._callers: dict[str, CallerRuntime] = {}  # waiting, offered, or answered and bridged
         self._rr: dict[str, int] = {}  # round-robin memory: position of the seat offered last
+        self._ring_timeout: dict[str, float] = {}  # seat -> its ring's timeout (a queue may change)
         self._timers: TimerHeap[TimerKey] = TimerHeap()
         self._seq = count()
         self._day_of = day_of
@@ -156,6 +164,7 @@ class AcdCore:
             seat.offer = caller.call
             seat.stats.offered(day)
             self._timers.schedule(("rna", seat.id), now + q.ring_timeout)
+            self._ring_timeout[seat.id] = q.ring_timeout
             out.append(OfferCall(caller.call, seat.id, q.name, caller.attempt, q.ring_timeout, caller.info))
             out.append(QueueEvent(K.OFFERED, caller.call, q.name, seat.id, now - caller.joined, now,
                                   {"attempt": str(caller.attempt)}))
@@ -170,6 +179,7 @@ class AcdCore:
         seat.offer = None
         seat.call_state = next_call_state(seat.call_state, CallInput.OFFER_ENDED)
         self._timers.cancel(("rna", seat.id))
+        self._ring_timeout.pop(seat.id, None)
         if cancel is not None:
             out.append(CancelOffer(caller.call, seat.id, cancel))
         if not caller.offers:
@@ -184,10 +194,7 @@ class AcdCore:
     def _enqueue(self, call: str, q: QueueConfig, now: float, out: list[AcdCommand], *,
                  priority: int, skills: Mapping[str, int], info: Mapping[str, str],
                  first_joined: float, visited: tuple[str, ...], data: dict[str, str]) -> None:
-        required = dict(q.skills)
-        for name, level in skills.items():
-            required[name] = max(level, required.get(name, 0))
-        caller = CallerRuntime(call, q.name, priority, dict(skills), required, dict(info),
+        caller = CallerRuntime(call, q.name, priority, dict(skills), _required(q, skills), dict(info),
                                first_joined, now, next(self._seq), (*visited, q.name))
         self._callers[call] = caller
         self._qstats[q.name].joined()
@@ -241,6 +248,41 @@ class AcdCore:
                 return
             for caller in sorted(stranded, key=CallerRuntime.order_key):
                 self._overflow(caller, now, out, "no-seats")
+
+    # ---- queues added or changed at run time (see Acd.add_queue / Acd.update_queue) -------------
+
+    def _check_overflow(self, q: QueueConfig) -> None:
+        target = q.overflow
+        if target is not None and target.kind is OverflowKind.QUEUE and target.name not in self._queues:
+            raise ConfigError(f"queue {q.name}: overflow queue {target.name} does not exist")
+
+    def _install_queue(self, q: QueueConfig) -> None:
+        self._queues[q.name] = q
+        self._qstats[q.name] = QueueStats(q.service_level_threshold, q.default_handle_time)
+
+    def _retune(self, old: QueueConfig, new: QueueConfig, now: float) -> None:
+        """Give the queue its new parameters; re-arm the timers of the callers already in it."""
+        self._queues[new.name] = new
+        stats = self._qstats[new.name]
+        stats.threshold = new.service_level_threshold
+        if stats.ended == 0:  # still the configured guess: no call has measured it yet
+            stats.handle_time_estimate = new.default_handle_time
+        rearm_max_wait = (old.max_wait, old.overflow) != (new.max_wait, new.overflow)
+        for caller in self._in_queue(new.name):
+            caller.required = _required(new, caller.skills)
+            if rearm_max_wait:
+                self._rearm(("max_wait", caller.call),
+                            None if new.max_wait is None else max(caller.joined + new.max_wait, now))
+            if old.announce_every != new.announce_every:
+                due = self._timers.deadline(("announce", caller.call))
+                soon = None if new.announce_every is None else now + new.announce_every
+                self._rearm(("announce", caller.call), soon if due is None or soon is None else min(due, soon))
+
+    def _rearm(self, key: TimerKey, deadline: float | None) -> None:
+        if deadline is None:
+            self._timers.cancel(key)
+        else:
+            self._timers.schedule(key, deadline)
 
     # ---- matching callers and seats ----------------------------------------------------------
 
@@ -299,3 +341,11 @@ class AcdCore:
         free = sum(seat.available for seat in working)
         ahead = max(0, position - free)
         return round(ahead * self._qstats[q.name].handle_time_estimate / len(working))
+
+
+def _required(q: QueueConfig, skills: Mapping[str, int]) -> dict[str, int]:
+    """The caller's and the queue's skill requirements, the higher level of each."""
+    required = dict(q.skills)
+    for name, level in skills.items():
+        required[name] = max(level, required.get(name, 0))
+    return required

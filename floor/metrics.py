@@ -8,17 +8,26 @@ each returns the subjects whose figures changed. The views (:meth:`board`, :meth
 
 Events read: ``queue.*`` (floor/eventlog.py), ``seat.state|availability|membership``,
 ``dialer.dial|connected|abandoned|attempt``, and ``call.offered|ended`` for the caller's number.
-Other kinds change nothing. Unknown queues, seats and campaigns are added when first seen.
+Other kinds change nothing. Unknown queues, seats and campaigns are added when first seen;
+queues and campaigns created at run time are announced with :meth:`FloorMetrics.add_queue` and
+:meth:`FloorMetrics.add_campaign` (their spec; figures are never reset).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from floor.errors import ConfigError, UnknownQueue, UnknownSeat
-from floor.metrics_campaign import DIALER_KINDS, CampaignFigures
+from floor.core import QueueNotFound
+from floor.errors import ConfigError, UnknownSeat
+from floor.metrics_campaign import (
+    DIALER_KINDS,
+    CampaignFigures,
+    CampaignLike,
+    CampaignNotFound,
+    campaign_spec,
+)
 from floor.metrics_model import (
     AlertThresholds,
     BadEvent,
@@ -31,21 +40,24 @@ from floor.metrics_model import (
     req_str,
     utc_day_start,
 )
-from floor.metrics_queue import QUEUE_KINDS, QueueFigures
+from floor.metrics_queue import QUEUE_KINDS, QueueFigures, queue_spec
 from floor.metrics_seat import SeatFigures
-from floor.metrics_windows import DropFormula
 from floor.model import QueueConfig, SeatConfig
 
 __all__ = [
     "AlertThresholds",
     "BadEvent",
     "CampaignLike",
+    "CampaignNotFound",
     "CampaignSpec",
     "FLOOR_STARTED",
     "FloorMetrics",
+    "QueueNotFound",
     "QueueSpec",
     "SeatSpec",
     "Subject",
+    "campaign_spec",
+    "queue_spec",
     "replay",
 ]
 
@@ -53,19 +65,6 @@ Subject = tuple[str, str]  # ("queue" | "seat" | "campaign", id)
 MAX_CALLERS = 10_000  # caller numbers remembered for calls not yet in a queue
 # Written by the service when it starts: what ran before is gone (the ACD starts afresh).
 FLOOR_STARTED = "floor.started"
-
-
-class CampaignLike(Protocol):
-    """What the board reads of a campaign (``dialer.campaign.Campaign`` has it)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def target_abandon(self) -> float: ...
-    @property
-    def abandon_formula(self) -> str: ...
-    @property
-    def amd_allowance(self) -> float: ...
 
 
 class FloorMetrics:
@@ -77,9 +76,8 @@ class FloorMetrics:
                   day_start: Callable[[float], float] = utc_day_start) -> FloorMetrics:
         """The board of an ACD built from these queue and seat configurations (campaign queues
         and memberships included), with these campaigns' drop-rate targets."""
-        return cls(queues=[QueueSpec(q.name, q.service_level_threshold) for q in queues],
-                   campaigns=[CampaignSpec(c.id, c.target_abandon, DropFormula(c.abandon_formula),
-                                           c.amd_allowance) for c in campaigns],
+        return cls(queues=[queue_spec(q) for q in queues],
+                   campaigns=[campaign_spec(c) for c in campaigns],
                    seats=[SeatSpec(s.id, s.name, s.team, s.queues) for s in seats],
                    day_start=day_start)
 
@@ -108,6 +106,45 @@ class FloorMetrics:
             self._seats[s.id] = SeatFigures(s)
             for name in s.queues:
                 self._queue(name).members.add(s.id)
+
+    # ---- queues and campaigns created or changed at run time ----------------------------------
+
+    def add_queue(self, spec: QueueSpec | QueueConfig) -> frozenset[Subject]:
+        """Show and count a queue created at run time. A known name (configured, or first seen in
+        an event) keeps its figures and members and takes this spec; returns the changed tiles."""
+        spec = queue_spec(spec)
+        q = self._queues.get(spec.name)
+        if q is None:
+            self._queues[spec.name] = QueueFigures(spec)
+        else:
+            q.spec = spec
+        return frozenset({("queue", spec.name)})
+
+    def replace_queue(self, spec: QueueSpec | QueueConfig) -> frozenset[Subject]:
+        """A known queue's new spec (its service-level threshold), its figures kept."""
+        spec = queue_spec(spec)
+        if spec.name not in self._queues:
+            raise QueueNotFound(f"no queue {spec.name!r} on the board")
+        return self.add_queue(spec)
+
+    def add_campaign(self, spec: CampaignSpec | CampaignLike) -> frozenset[Subject]:
+        """Show and count a campaign created at run time (its queue tile comes from
+        :meth:`add_queue`). A known id keeps its figures and takes this spec."""
+        spec = campaign_spec(spec)
+        campaign = self._campaigns.get(spec.id)
+        if campaign is None:
+            self._add_campaign(spec)
+        else:
+            campaign.spec = spec
+        return frozenset({("campaign", spec.id)})
+
+    def replace_campaign(self, spec: CampaignSpec | CampaignLike) -> frozenset[Subject]:
+        """A known campaign's new spec (target, formula, AMD allowance), its figures kept. Its
+        seats follow the ACD's ``seat.membership`` events of its queue, not the spec."""
+        spec = campaign_spec(spec)
+        if spec.id not in self._campaigns:
+            raise CampaignNotFound(f"no campaign {spec.id!r} on the board")
+        return self.add_campaign(spec)
 
     # ---- events in ---------------------------------------------------------------------------
 
@@ -257,7 +294,7 @@ class FloorMetrics:
         """One queue's figures at ``now``."""
         q = self._queues.get(name)
         if q is None:
-            raise UnknownQueue(f"no queue {name!r} on the board")
+            raise QueueNotFound(f"no queue {name!r} on the board")
         return q.to_json(now, self._day_start(now), self._seats.__getitem__)
 
     def seat(self, seat_id: str, now: float) -> dict[str, Any]:
@@ -271,7 +308,7 @@ class FloorMetrics:
         """One campaign's figures at ``now``."""
         campaign = self._campaigns.get(cid)
         if campaign is None:
-            raise LookupError(f"no campaign {cid!r} on the board")
+            raise CampaignNotFound(f"no campaign {cid!r} on the board")
         return campaign.to_json(now, self._day_start(now), self._campaign_seats(campaign))
 
     def view(self, subject: Subject, now: float) -> dict[str, Any]:

@@ -14,16 +14,45 @@ Drop rates are over the last 24 hours and 30 days of event time, computed as
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
+from floor.errors import FloorError
 from floor.metrics_model import CampaignSpec, Payload, opt_str
 from floor.metrics_queue import ratio
 from floor.metrics_seat import SeatFigures
-from floor.metrics_windows import DropKind, DropWindows, drop_kind
+from floor.metrics_windows import DropFormula, DropKind, DropWindows, drop_kind
 
-__all__ = ["DIALER_KINDS", "CampaignFigures"]
+__all__ = ["DIALER_KINDS", "CampaignFigures", "CampaignLike", "CampaignNotFound", "campaign_spec"]
 
 DIALER_KINDS = ("dial", "connected", "abandoned", "attempt")
+
+
+class CampaignNotFound(FloorError, KeyError):
+    """No campaign by this id on the board (a ``KeyError``, so a ``LookupError`` too)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""  # not KeyError's quoted repr
+
+
+class CampaignLike(Protocol):
+    """What the board reads of a campaign (``dialer.campaign.Campaign`` has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def target_abandon(self) -> float: ...
+    @property
+    def abandon_formula(self) -> str: ...
+    @property
+    def amd_allowance(self) -> float: ...
+
+
+def campaign_spec(campaign: CampaignSpec | CampaignLike) -> CampaignSpec:
+    """The board's spec of a campaign (a spec is returned as it is)."""
+    if isinstance(campaign, CampaignSpec):
+        return campaign
+    return CampaignSpec(campaign.id, campaign.target_abandon, DropFormula(campaign.abandon_formula),
+                        campaign.amd_allowance)
 
 
 class CampaignFigures:

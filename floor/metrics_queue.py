@@ -17,8 +17,9 @@ from typing import Any
 from floor.metrics_model import BadEvent, Payload, QueueSpec, req_num
 from floor.metrics_seat import BUCKETS, SeatFigures
 from floor.metrics_windows import RatioWindow
+from floor.model import QueueConfig
 
-__all__ = ["QUEUE_KINDS", "SL_WINDOWS", "QueueDay", "QueueFigures", "ratio"]
+__all__ = ["QUEUE_KINDS", "SL_WINDOWS", "QueueDay", "QueueFigures", "queue_spec", "ratio"]
 
 SL_WINDOWS = {"15m": 900.0, "30m": 1800.0, "60m": 3600.0}
 ARRIVALS_SPAN = 900.0  # the recent arrival rate: joins over the last 15 minutes
@@ -29,6 +30,13 @@ QUEUE_KINDS = ("joined", "offered", "answered", "abandoned", "overflowed", "rna"
 def ratio(num: float, den: float, digits: int = 4) -> float | None:
     """``num / den`` rounded, ``None`` when there is nothing to divide by."""
     return round(num / den, digits) if den else None
+
+
+def queue_spec(queue: QueueSpec | QueueConfig) -> QueueSpec:
+    """The board's spec of an ACD queue (a spec is returned as it is)."""
+    if isinstance(queue, QueueSpec):
+        return queue
+    return QueueSpec(queue.name, queue.service_level_threshold)
 
 
 @dataclass
