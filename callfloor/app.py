@@ -16,13 +16,14 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from callfloor.archivejob import Archiver
 from callfloor.bus.mqtt import EventBus, open_bus
-from callfloor.dialer_runtime import DialerRuntime
+from callfloor.campaignadmin import CampaignAdmin
+from callfloor.dialer_runtime import DialerRuntime, ledger_tracker
 from callfloor.executor import FloorExecutor
 from callfloor.floorlive import LiveFloor
 from callfloor.floorwiring import build_switchboard
@@ -34,7 +35,6 @@ from callfloor.store.audit import AuditLog
 from callfloor.store.complaints import ComplaintStore
 from callfloor.store.dialer import DialerStore
 from callfloor.switchboard import Switchboard
-from dialer.abandon import AbandonTracker
 from dialer.amd import AmdDetector, AmdThresholds
 from dialer.amd_cue import MessageCue
 from dialer.campaign import Campaign, load_campaigns
@@ -47,7 +47,7 @@ from telephony.net.relay import MediaRelay
 from telephony.net.server import SipServer
 from telephony.sip.transport import Transport
 
-__all__ = ["Running", "policy_from_settings", "recover", "run", "running", "serve"]
+__all__ = ["Running", "api_campaigns_for", "policy_from_settings", "recover", "run", "running", "serve"]
 
 log = logging.getLogger("callfloor")
 
@@ -71,6 +71,7 @@ class Running:
     dialer: DialerRuntime | None = None
     live: LiveFloor | None = None
     archiver: Archiver | None = None
+    campaigns: CampaignAdmin | None = None
 
     @property
     def engine(self) -> CallEngine:
@@ -151,15 +152,18 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         host, port = settings.sip.listen_host, settings.sip.listen_port
         if port == 0:
             port = _free_port(host)
-        campaigns = load_campaigns_for(settings)
+        files = load_campaigns_for(settings)
+        stored = await api_campaigns_for(settings, store, files)
+        campaigns = [*files, *stored]
+        dialing = settings.dialer.campaigns is not None or bool(campaigns)
         engine = CallEngine(policy_from_settings(settings, port))
-        floor = build_switchboard(settings, engine, time.time(), campaigns)
+        floor = build_switchboard(settings, engine, time.time(), campaigns, dialer=dialing)
         board, prompts = floor if floor is not None else (None, None)
         engine.director = board
         relay = MediaRelay(settings.rtp.host, media_timeout=settings.sip.media_timeout,
                            recordings_dir=storage.recordings_dir, on_event=lambda e: None,
                            prompts=prompts.pcm if prompts is not None else None,
-                           classifier_factory=amd_factory(settings) if campaigns else None)
+                           classifier_factory=amd_factory(settings) if dialing else None)
         await relay.start()
         stack.push_async_callback(relay.close_all)
         executor = FloorExecutor(relay, store, bus)
@@ -178,13 +182,16 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
         stack.push_async_callback(server.close)
         stack.push_async_callback(server.drain)
         dialer = None
-        if campaigns and board is not None:
-            dialer = await start_dialer(settings, campaigns, store, server, board, executor)
+        if dialing and board is not None:
+            dialer = await start_dialer(settings, campaigns, store, server, board, executor,
+                                        api={c.id for c in stored})
             stack.push_async_callback(dialer.close)  # before the drain: no new dials
         if live is not None:
             live.dialer = dialer
             await live.start()
             stack.push_async_callback(live.close)
+        admin = CampaignAdmin(settings, dialer.store if dialer is not None else DialerStore(store),
+                              audit, runtime=dialer, live=live)
         archiver = Archiver(store, settings.archive, storage)
         if settings.archive.enabled:
             archiver.start()
@@ -203,10 +210,11 @@ async def running(settings: Settings, *, http: bool = True) -> AsyncIterator[Run
             from callfloor.web.server import serve_http
 
             http_address = await stack.enter_async_context(
-                serve_http(settings, store, server, board, dialer, live=live, archiver=archiver))
+                serve_http(settings, store, server, board, dialer, live=live, archiver=archiver,
+                           campaigns=admin))
         log.info("callfloor listening for SIP on %s:%s (UDP+TCP)", *address)
         yield Running(settings, server, relay, store, bus, executor, address, http_address, board,
-                      dialer, live, archiver)
+                      dialer, live, archiver, admin)
 
 
 def load_campaigns_for(settings: Settings) -> list[Campaign]:
@@ -226,6 +234,31 @@ def load_campaigns_for(settings: Settings) -> list[Campaign]:
     return campaigns
 
 
+async def api_campaigns_for(settings: Settings, store: Store, files: list[Campaign]) -> list[Campaign]:
+    """The campaigns stored over the HTTP API that run beside the files: a file's id wins (the
+    API campaign is shadowed, and replaced by the file's in the store), and none run without a
+    [trunk] to dial through."""
+    stored = await DialerStore(store).api_campaigns()
+    taken = {c.id for c in files}
+    for campaign in stored:
+        if campaign.id in taken:
+            log.warning("campaign %s: the file campaign of this id wins over the one stored over"
+                        " the API", campaign.id)
+    stored = [c for c in stored if c.id not in taken]
+    if stored and settings.trunk is None:
+        log.error("%d campaigns stored over the API do not run: there is no [trunk] to dial through",
+                  len(stored))
+        return []
+    seats, teams = {s.id for s in settings.seats}, {t.id for t in settings.teams}
+    for campaign in stored:
+        for warning in campaign.warnings():
+            log.warning("campaign %s: %s", campaign.id, warning)
+        gone = [s for s in campaign.seats if s not in seats] + [t for t in campaign.teams if t not in teams]
+        if gone:
+            log.warning("campaign %s: seats or teams no longer configured: %s", campaign.id, ", ".join(gone))
+    return stored
+
+
 def amd_factory(settings: Settings) -> Callable[[str], AudioClassifier]:
     """A fresh classifier per analysis: "amd" tells a person from a machine, "cue" waits for
     the end of a machine's greeting (its beep, or silence) so a message starts after it."""
@@ -238,24 +271,21 @@ def amd_factory(settings: Settings) -> Callable[[str], AudioClassifier]:
 
 
 async def start_dialer(settings: Settings, campaigns: list[Campaign], store: Store,
-                       server: SipServer, board: Switchboard, executor: FloorExecutor) -> DialerRuntime:
-    """Sync the campaigns, import their lead files, close what the last stop left open in the
-    ledger, rebuild each campaign's abandonment and pacer from it, and start pacing."""
+                       server: SipServer, board: Switchboard, executor: FloorExecutor, *,
+                       api: Collection[str] = ()) -> DialerRuntime:
+    """Sync the campaign files (``api``: the ids stored over the HTTP API, not files), import
+    their lead files, close what the last stop left open in the ledger, rebuild each campaign's
+    abandonment and pacer from it, and start pacing."""
     now = time.time()
     ledger = DialerStore(store, hold=settings.dialer.abandon_hold_hours * 3600.0)
-    await ledger.sync_campaigns(campaigns, now)
+    await ledger.sync_campaigns([c for c in campaigns if c.id not in api], now)
     for campaign in campaigns:
         if campaign.leads is not None:
             await import_lead_file(ledger, campaign, settings, now)
     lost = await ledger.recover(now)
     if lost:
         log.warning("dialer: %d attempts were cut by the last stop; closed as lost, not redialled", len(lost))
-    trackers = {
-        c.id: AbandonTracker.from_ledger(await ledger.abandonment_ledger(c.id, now - 30 * 86400.0),
-                                         now=now, target=c.target_abandon, formula=c.abandon_formula,
-                                         amd_allowance=c.amd_allowance)
-        for c in campaigns
-    }
+    trackers = {c.id: await ledger_tracker(ledger, c, now) for c in campaigns}
     runtime = DialerRuntime(campaigns, ledger, server, board, executor, trackers=trackers,
                             default_region=settings.dialer.default_region,
                             amd_seconds=settings.dialer.amd_max_seconds)

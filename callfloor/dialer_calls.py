@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dialer.abandon import AbandonTracker
+from dialer.abandon import AbandonFormula, AbandonTracker
 from dialer.campaign import Campaign
-from dialer.pacing import Pacer
+from dialer.pacing import Mode, Pacer
 from dialer.pacing_history import WarmSummary
 from dialer.records import AmdResult, LeadRow, Outcome
 from dialer.windows import Windows
@@ -48,6 +48,18 @@ class CampaignRun:
     def id(self) -> str:
         """The campaign id."""
         return self.campaign.id
+
+    def replace(self, campaign: Campaign) -> None:
+        """New settings from now on: the pacer keeps its estimators (a mode change just sets the
+        mode), the tracker its history (with the new target), the run its dials and counters."""
+        self.campaign = campaign
+        self.windows = campaign.window_rules()
+        self.zones_at = -1e18  # the new windows are looked at on the next decision
+        self.pacer.mode = Mode(campaign.mode)
+        self.pacer.min_ring = campaign.min_ring if campaign.cancel_surplus else None
+        self.tracker.target = campaign.target_abandon
+        self.tracker.formula = AbandonFormula(campaign.abandon_formula)
+        self.tracker.amd_allowance = campaign.amd_allowance
 
 
 @dataclass(eq=False)

@@ -46,19 +46,28 @@ from dialer.pacing_history import (
 from dialer.pacing_model import ModelConfig
 from dialer.records import LeadRow, Outcome
 from dialer.windows import open_zones
+from floor.snapshot import SeatView as AcdSeatView
 from floor.states import Presence, SeatCallState
 from ivr.prompts import digit_prompts
 from telephony.calls.commands import Publish
 from telephony.calls.outbound import OriginateRefused
 from telephony.net.server import SipServer
 
-__all__ = ["CampaignRun", "Dial", "DialerRuntime", "campaign_queue"]
+__all__ = ["ABANDON_HISTORY", "CampaignRun", "Dial", "DialerRuntime", "campaign_queue", "ledger_tracker"]
 
 log = logging.getLogger("callfloor.dialer")
 
 TICK = 0.5  # seconds between pacing decisions
 STOP_WAIT = 5.0  # seconds a stop waits for a launch under way to send its INVITEs
 ZONES_EVERY = 60.0  # seconds between re-reads of a campaign's lead time zones
+ABANDON_HISTORY = 30 * 86400.0  # seconds of the ledger an abandonment tracker is rebuilt from
+
+
+async def ledger_tracker(store: DialerStore, campaign: Campaign, now: float) -> AbandonTracker:
+    """The campaign's abandonment tracker rebuilt from its last 30 days in the ledger."""
+    return AbandonTracker.from_ledger(await store.abandonment_ledger(campaign.id, now - ABANDON_HISTORY),
+                                      now=now, target=campaign.target_abandon,
+                                      formula=campaign.abandon_formula, amd_allowance=campaign.amd_allowance)
 
 
 class DialerRuntime(DialerSeats):
@@ -80,17 +89,46 @@ class DialerRuntime(DialerSeats):
         self.runs: dict[str, CampaignRun] = {}
         trackers = trackers or {}
         for c in campaigns:
-            tracker = trackers.get(c.id) or AbandonTracker(c.target_abandon, c.abandon_formula,
-                                                           c.amd_allowance)
-            pacer = Pacer(c.mode, priors=PacerPriors(wrap_up=c.wrap_up), model=ModelConfig(grace=c.grace),
-                          min_ring=c.min_ring if c.cancel_surplus else None)
-            self.runs[c.id] = CampaignRun(c, pacer, tracker, c.window_rules(), campaign_queue(c.id))
+            self.runs[c.id] = self._run(c, trackers.get(c.id))
         self.seat_calls: dict[str, Dial] = {}  # the seat's current or last dialer call
         self.previews: dict[str, tuple[CampaignRun, LeadRow]] = {}  # seat -> the lead it previews
         self.subscribers: dict[str, list[asyncio.Queue[dict[str, Any]]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._busy: set[str] = set()  # campaigns with a launch under way
         self._stopping = asyncio.Event()
+
+    @staticmethod
+    def _run(c: Campaign, tracker: AbandonTracker | None) -> CampaignRun:
+        tracker = tracker or AbandonTracker(c.target_abandon, c.abandon_formula, c.amd_allowance)
+        pacer = Pacer(c.mode, priors=PacerPriors(wrap_up=c.wrap_up), model=ModelConfig(grace=c.grace),
+                      min_ring=c.min_ring if c.cancel_surplus else None)
+        return CampaignRun(c, pacer, tracker, c.window_rules(), campaign_queue(c.id))
+
+    # -- campaigns changed while running (callfloor/campaignadmin.py) ----------------------------
+    async def add_campaign(self, campaign: Campaign, tracker: AbandonTracker, now: float) -> CampaignRun:
+        """Run a new campaign from now on, its pacer warmed from the ledger (``ValueError``: the
+        id runs already). Its ACD queue must exist first."""
+        if campaign.id in self.runs:
+            raise ValueError(f"campaign {campaign.id!r} runs already")
+        run = self._run(campaign, tracker)
+        await self._warm(run, list(self.board.acd.snapshot(now).seats.values()), now)
+        self.runs[campaign.id] = run
+        return run
+
+    def replace_campaign(self, campaign: Campaign, now: float) -> CampaignRun:
+        """New settings for a running campaign (``KeyError``: not running). The pacer keeps what it
+        has learnt and the run its dials and counters; the mode, windows, retries and dispositions
+        apply from the next decision."""
+        run = self.runs[campaign.id]
+        run.replace(campaign)
+        return run
+
+    def set_active(self, campaign_id: str, active: bool) -> CampaignRun:
+        """Start or stop launching dials for a campaign (``KeyError``: not running); calls in
+        progress carry on."""
+        run = self.runs[campaign_id]
+        run.campaign = run.campaign.model_copy(update={"active": active})
+        return run
 
     # -- lifetime --------------------------------------------------------------------------------
     async def warm(self, now: float, *, window: float = DEFAULT_WINDOW, limit: int = DEFAULT_LIMIT) -> None:
@@ -101,16 +139,20 @@ class DialerRuntime(DialerSeats):
             return
         seats = list(self.board.acd.snapshot(now).seats.values())
         for run in self.runs.values():
-            history = await self.store.closed_attempts(run.id, now - window, limit)
-            assigned = sum(run.queue in view.queues for view in seats)
-            context = ReplayContext.of(run.campaign, assigned, run.tracker.budget(now).false_positive_24h)
-            try:
-                run.warmed = replay(run.pacer, history, context, now=now, window=window, limit=limit)
-            except HistoryError as exc:
-                log.error("campaign %s: pacing starts from its priors, the ledger is not replayed: %s",
-                          run.id, exc)
-                continue
-            log.info("campaign %s: pacer resumed from the ledger: %s", run.id, run.warmed)
+            await self._warm(run, seats, now, window=window, limit=limit)
+
+    async def _warm(self, run: CampaignRun, seats: Sequence[AcdSeatView], now: float, *,
+                    window: float = DEFAULT_WINDOW, limit: int = DEFAULT_LIMIT) -> None:
+        history = await self.store.closed_attempts(run.id, now - window, limit)
+        assigned = sum(run.queue in view.queues for view in seats)
+        context = ReplayContext.of(run.campaign, assigned, run.tracker.budget(now).false_positive_24h)
+        try:
+            run.warmed = replay(run.pacer, history, context, now=now, window=window, limit=limit)
+        except HistoryError as exc:
+            log.error("campaign %s: pacing starts from its priors, the ledger is not replayed: %s",
+                      run.id, exc)
+            return
+        log.info("campaign %s: pacer resumed from the ledger: %s", run.id, run.warmed)
 
     def start(self) -> None:
         """Start pacing."""

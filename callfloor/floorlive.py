@@ -134,6 +134,19 @@ class LiveFloor:
             self._flush_pending = True
             asyncio.get_running_loop().call_soon(self._flush)
 
+    def campaign_changed(self, campaign: Campaign, *, created: bool) -> None:
+        """A campaign created or changed at run time: its queue and tile on the board (before the
+        ACD's membership events for its queue come in), pushed to the open pages."""
+        queue = campaign_queues([campaign])[0]
+        if created:
+            changed = self.metrics.add_queue(queue) | self.metrics.add_campaign(campaign)
+        else:
+            changed = self.metrics.replace_queue(queue) | self.metrics.replace_campaign(campaign)
+        self._dirty.update(changed)
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
     def _flush(self) -> None:
         self._flush_pending = False
         dirty, self._dirty = self._dirty, set()

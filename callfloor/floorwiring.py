@@ -106,13 +106,16 @@ def seat_configs(settings: Settings, campaigns: Sequence[Campaign] = ()) -> list
 
 
 def build_switchboard(settings: Settings, engine: CallEngine, now: float,
-                      campaigns: Sequence[Campaign] = ()) -> tuple[Switchboard, PromptLibrary] | None:
-    """The switchboard for these settings (None without flows or campaigns: calls follow
-    [routes] only). The prompts are the flows' and the dialer's (``[dialer] prompts``).
+                      campaigns: Sequence[Campaign] = (), *,
+                      dialer: bool = False) -> tuple[Switchboard, PromptLibrary] | None:
+    """The switchboard for these settings (None without flows, campaigns or ``dialer``: calls
+    follow [routes] only). ``dialer``: the dialer runs, with no campaign yet perhaps (the HTTP
+    API adds them). The prompts are the flows' and the dialer's (``[dialer] prompts``).
 
     Raises ``ivr.loader.FlowError`` naming the file and key of a bad flow.
     """
-    if settings.ivr.flows is None and not campaigns:
+    dialer = dialer or bool(campaigns)
+    if settings.ivr.flows is None and not dialer:
         return None
     flows: FlowSet | None = None
     prompts = PromptLibrary()
@@ -120,7 +123,7 @@ def build_switchboard(settings: Settings, engine: CallEngine, now: float,
         flows = load_flows(settings.ivr.flows, queues=[q.name for q in settings.queues],
                            seats=[s.id for s in settings.seats])
         prompts = flows.prompts
-    if campaigns and settings.dialer.prompts is not None:
+    if dialer and settings.dialer.prompts is not None:
         # A name the flows already have keeps the flows' file (reported, not fatal).
         for problem in prompts.add_directory(settings.dialer.prompts):
             log.warning("dialer prompts: %s", problem)

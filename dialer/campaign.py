@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import (
@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from dialer.campaign_errors import CampaignError, explain
 from dialer.numbers import NumberError, normalise
 from dialer.records import DispositionKind
 from dialer.windows import (
@@ -51,6 +52,7 @@ __all__ = [
     "WindowsConfig",
     "load_campaign",
     "load_campaigns",
+    "parse_campaign",
     "parse_duration",
 ]
 
@@ -58,18 +60,9 @@ _ID = r"^[A-Za-z0-9_-]+$"
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)\Z")
-_MESSAGES = {"extra_forbidden": "unknown key (check the spelling)", "missing": "required key is missing"}
 MAX_ABANDON = 0.03
 MAX_GRACE = 2.0
 MIN_RING = 15.0  # an unanswered call rings at least this long before the dialer hangs up
-
-
-class CampaignError(Exception):
-    """Campaign files that cannot be used; each line names the file and the key."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = tuple(problems)
 
 
 def parse_duration(value: object) -> float:
@@ -334,10 +327,7 @@ def load_campaign(path: Path) -> Campaign:
     data.setdefault("id", path.stem)
     if isinstance(data.get("leads"), str):
         data["leads"] = str(path.parent / data["leads"])
-    try:
-        campaign = Campaign.model_validate(data)
-    except ValidationError as exc:
-        raise CampaignError(_explain(exc, str(path))) from None
+    campaign = _validate(data, str(path))
     if campaign.leads is not None and not campaign.leads.is_file():
         raise CampaignError([f"{path}: leads: no such file {campaign.leads}"])
     return campaign
@@ -368,6 +358,36 @@ def load_campaigns(
     return campaigns
 
 
+def parse_campaign(data: Mapping[str, Any], source: str, *, seats: Collection[str] | None = None,
+                   teams: Collection[str] | None = None) -> Campaign:
+    """A campaign from data (a JSON body of the HTTP API), validated as a file is and with the
+    same wording (``<source>: key: problem``); the id is required and a lead file is refused:
+    such a campaign's leads come through ``POST /api/campaigns/<id>/leads``."""
+    if not isinstance(data, Mapping):
+        raise CampaignError([f"{source}: (top level): expected an object of campaign keys"])
+    problems = []
+    if "id" not in data:
+        problems.append(f"{source}: id: required key is missing")
+    if data.get("leads") is not None:
+        problems.append(f"{source}: leads: import leads with POST /api/campaigns/<id>/leads")
+    try:
+        campaign = _validate({k: v for k, v in data.items() if k != "leads"} | {"id": data.get("id", "-")},
+                             source)
+    except CampaignError as exc:
+        raise CampaignError([*problems, *exc.problems]) from None
+    problems += [f"{source}: {p}" for p in _references(campaign, seats, teams)]
+    if problems:
+        raise CampaignError(problems)
+    return campaign
+
+
+def _validate(data: Mapping[str, Any], source: str) -> Campaign:
+    try:
+        return Campaign.model_validate(data)
+    except ValidationError as exc:
+        raise CampaignError(explain(exc, source)) from None
+
+
 def _references(campaign: Campaign, seats: Collection[str] | None, teams: Collection[str] | None) -> list[str]:
     out = []
     if seats is not None:
@@ -375,19 +395,3 @@ def _references(campaign: Campaign, seats: Collection[str] | None, teams: Collec
     if teams is not None:
         out += [f"teams: unknown team {t!r}" for t in campaign.teams if t not in teams]
     return out
-
-
-def _explain(exc: ValidationError, source: str) -> list[str]:
-    found: list[tuple[tuple[str | int, ...], str]] = []
-    for error in exc.errors():
-        # Tags pydantic adds for unions and validators ("function-after[...]") are no keys.
-        loc = tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p)
-        message = _MESSAGES.get(error["type"], error["msg"]).removeprefix("Value error, ")
-        found.append((loc, message))
-    lines = []
-    for loc, message in found:
-        if any(len(other) > len(loc) and other[: len(loc)] == loc for other, _ in found):
-            continue  # a deeper error says it better ("item 0 is bad" beats "too few items")
-        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-        lines.append(f"{source}: {key or '(top level)'}: {message}")
-    return lines

@@ -2,6 +2,9 @@
 a server-sent event stream), disposition and callback.
 
     GET  /api/campaigns                       campaigns with their pacing and abandonment now
+    POST /api/campaigns                       create or replace an API campaign (JSON: its keys)
+    GET  /api/campaigns/{id}                  a campaign's keys, source and warnings
+    PATCH /api/campaigns/{id}                 {"active": true|false}: start or stop dialling it
     POST /api/campaigns/{id}/leads            a lead CSV as the body (?dry_run=1 to only check)
     GET  /api/dnc?number=N                    the entries that block N
     POST /api/dnc                             {"number", "campaign"?, "reason"}
@@ -26,16 +29,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
+from callfloor.campaignadmin import BODY, CampaignAdmin, CampaignConflict
 from callfloor.dialer_runtime import DialerRuntime
 from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DispositionError, UnknownCampaignError
+from callfloor.store.users import Role
 from callfloor.web.authcore import current_user
+from dialer.campaign import CampaignError
 from dialer.leads import LeadFileError, parse_leads
 from dialer.numbers import NumberError, normalise
 
-__all__ = ["dialer_routes"]
+__all__ = ["CAMPAIGN_EDITORS", "campaign_admin_routes", "dialer_routes"]
 
 KEEPALIVE = 15.0  # seconds between SSE comments, so proxies keep the stream open
+# Who may create, change, start and stop campaigns when logged in (an admin always may):
+# team leads run the floor; QA and seats only read (a seat not even that, see machineapi.py).
+CAMPAIGN_EDITORS = frozenset({Role.LEAD})
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
@@ -179,6 +188,80 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
         Route("/api/seats/{seat}/events", events),
         Route("/api/seats/{seat}/disposition", disposition, methods=["POST"]),
     ]
+
+
+def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> list[Route]:
+    """Campaigns created, read, started and stopped over the API (docs/campaigns.md); each
+    change is applied live and audited by ``CampaignAdmin``."""
+
+    async def put(request: Request) -> JSONResponse:
+        body, refused = await _json_body(request)
+        if refused is not None:
+            return refused
+        try:
+            campaign, created = await admin.put(body, clock(), by=_actor(request))
+        except CampaignError as exc:
+            return JSONResponse({"errors": list(exc.problems)}, status_code=422)
+        except CampaignConflict as exc:
+            return _error(str(exc), 409)
+        return JSONResponse({**await admin.definition(campaign.id), "created": created},
+                            status_code=201 if created else 200)
+
+    async def one(request: Request) -> JSONResponse:
+        campaign_id = request.path_params["campaign"]
+        try:
+            if request.method == "GET":
+                return JSONResponse(await admin.definition(campaign_id))
+            body, refused = await _json_body(request)
+            if refused is not None:
+                return refused
+            problems = _active_problems(body)
+            if problems:
+                return JSONResponse({"errors": problems}, status_code=422)
+            await admin.set_active(campaign_id, body["active"], clock(), by=_actor(request))
+            return JSONResponse(await admin.definition(campaign_id))
+        except LookupError as exc:
+            return _error(str(exc), 404)
+
+    return [
+        Route("/api/campaigns", put, methods=["POST"]),
+        Route("/api/campaigns/{campaign}", one, methods=["GET", "PATCH"]),
+    ]
+
+
+async def _json_body(request: Request) -> tuple[Any, JSONResponse | None]:
+    """The JSON body of a change, or the answer refusing the request (role, type, syntax)."""
+    user = current_user(request)
+    if user is not None and user.role not in CAMPAIGN_EDITORS and user.role is not Role.ADMIN:
+        return None, _error("only team leads and admins change campaigns", 403)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return None, _error(f"Content-Type {content_type or '(none)'} refused: send application/json", 415)
+    try:
+        return await request.json(), None
+    except ValueError as exc:
+        return None, _error(f"the body is not JSON: {exc}")
+
+
+def _active_problems(body: Any) -> list[str]:
+    """Why a PATCH body is not ``{"active": true|false}``."""
+    if not isinstance(body, dict):
+        return [f"{BODY}: (top level): expected {{\"active\": true|false}}"]
+    problems = [f"{BODY}: {key}: only active can be changed here (POST /api/campaigns replaces"
+                " an API campaign)" for key in body if key != "active"]
+    if "active" not in body:
+        problems.append(f"{BODY}: active: required key is missing")
+    elif not isinstance(body["active"], bool):
+        problems.append(f"{BODY}: active: expected true or false, got {body['active']!r}")
+    return problems
+
+
+def _actor(request: Request) -> str:
+    """Who a change is audited as: the logged-in user, else the API and its client."""
+    user = current_user(request)
+    if user is not None:
+        return user.username
+    return f"api:{request.client.host}" if request.client else "api"
 
 
 def _when(value: Any) -> float | None:

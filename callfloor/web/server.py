@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from callfloor.archivejob import Archiver
+from callfloor.campaignadmin import CampaignAdmin
 from callfloor.dialer_runtime import DialerRuntime
 from callfloor.floorlive import LiveFloor
 from callfloor.settings import ConfigError, Settings
@@ -33,7 +34,7 @@ from callfloor.store.qa import QaStore
 from callfloor.switchboard import Switchboard
 from callfloor.web.auth import Auth, AuthMiddleware, Role, auth_routes, current_user, requires
 from callfloor.web.complaints import complaint_routes, may_play, wav_source
-from callfloor.web.dialer import dialer_routes
+from callfloor.web.dialer import campaign_admin_routes, dialer_routes
 from callfloor.web.machineapi import machine_api
 from callfloor.web.monitor import monitor_routes
 from callfloor.web.playback import archive_source
@@ -50,7 +51,8 @@ __all__ = ["build_app", "qa_forms", "serve_http"]
 
 def build_app(settings: Settings, store: Store, sip: SipServer,
               switchboard: Switchboard | None = None, dialer: DialerRuntime | None = None, *,
-              live: LiveFloor | None = None, archiver: Archiver | None = None) -> Starlette:
+              live: LiveFloor | None = None, archiver: Archiver | None = None,
+              campaigns: CampaignAdmin | None = None) -> Starlette:
     """The Starlette application."""
     recordings = settings.storage.recordings_dir.resolve()
     auth = Auth(store, settings.auth)
@@ -158,6 +160,7 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
         *report_routes(settings, store.path, clock=sip.clock),
         *(dialer_routes(dialer, sip.clock, audit) if dialer is not None else ()),
+        *(campaign_admin_routes(campaigns, sip.clock) if campaigns is not None else ()),
     ], open_on_loopback=settings.http.api_open_on_loopback)
     return Starlette(routes=[
         *auth_routes(auth), *pages, Route("/health", health),
@@ -214,9 +217,11 @@ class _EmbeddedServer(uvicorn.Server):
 async def serve_http(settings: Settings, store: Store, sip: SipServer,
                      switchboard: Switchboard | None = None,
                      dialer: DialerRuntime | None = None, *, live: LiveFloor | None = None,
-                     archiver: Archiver | None = None) -> AsyncIterator[tuple[str, int]]:
+                     archiver: Archiver | None = None,
+                     campaigns: CampaignAdmin | None = None) -> AsyncIterator[tuple[str, int]]:
     """Serve the HTTP API until the context exits; yields the bound address."""
-    app = build_app(settings, store, sip, switchboard, dialer, live=live, archiver=archiver)
+    app = build_app(settings, store, sip, switchboard, dialer, live=live, archiver=archiver,
+                    campaigns=campaigns)
     # An open monitor page holds an event stream for ever: shutting down waits 2 s, not for it.
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level="warning", lifespan="off", access_log=False,

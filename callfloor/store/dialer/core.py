@@ -25,6 +25,7 @@ __all__ = [
     "LEAD_COLUMNS",
     "ON_DNC",
     "AttemptClosedError",
+    "CampaignSourceError",
     "DialerBase",
     "DispositionError",
     "DuplicateAttemptError",
@@ -67,6 +68,10 @@ LIMIT :limit
 
 class UnknownCampaignError(StoreError, LookupError):
     """No campaign has this id (sync the campaign files first)."""
+
+
+class CampaignSourceError(StoreError):
+    """An API change to a campaign defined in a file (the file is its only definition)."""
 
 
 class UnknownLeadError(StoreError, LookupError):
@@ -126,7 +131,9 @@ class DialerBase(SharedConnection):
     # -- campaigns ---------------------------------------------------------------------------
 
     async def sync_campaigns(self, campaigns: Sequence[Campaign], now: float) -> None:
-        """Write the loaded campaign files; a file campaign no longer loaded becomes inactive."""
+        """Write the loaded campaign files; a file campaign no longer loaded becomes inactive.
+        A file takes over an API campaign of the same id (the file wins); other API campaigns
+        are left as they are."""
 
         def work(conn: sqlite3.Connection) -> None:
             for c in campaigns:
@@ -134,7 +141,8 @@ class DialerBase(SharedConnection):
                     "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
                     " VALUES (?, ?, ?, 'file', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                     " name = excluded.name, config = excluded.config, active = excluded.active,"
-                    " updated_at = excluded.updated_at WHERE campaigns.config != excluded.config"
+                    " source = 'file', updated_at = excluded.updated_at"
+                    " WHERE campaigns.config != excluded.config OR campaigns.source != 'file'"
                     " OR campaigns.name != excluded.name OR campaigns.active != excluded.active",
                     (c.id, c.name, c.model_dump_json(), int(c.active), now, now),
                 )
@@ -147,6 +155,49 @@ class DialerBase(SharedConnection):
 
         await self._atomic(work)
         self._campaigns.update((c.id, c) for c in campaigns)
+
+    async def save_api_campaign(self, campaign: Campaign, now: float) -> bool:
+        """Store a campaign defined over the HTTP API (source 'api'); True when it is new.
+        ``CampaignSourceError`` when the id is a file campaign's."""
+        created = False
+
+        def work(conn: sqlite3.Connection) -> None:
+            nonlocal created
+            row = conn.execute("SELECT source FROM campaigns WHERE id = ?", (campaign.id,)).fetchone()
+            if row is not None and row[0] != "api":
+                raise CampaignSourceError(f"campaign {campaign.id!r} is defined in a campaign file;"
+                                          " change the file (or use another id)")
+            created = row is None
+            conn.execute(
+                "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'api', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                " config = excluded.config, active = excluded.active, updated_at = excluded.updated_at",
+                (campaign.id, campaign.name, campaign.model_dump_json(), int(campaign.active), now, now),
+            )
+
+        await self._atomic(work)
+        self._campaigns[campaign.id] = campaign
+        return created
+
+    async def api_campaigns(self) -> list[Campaign]:
+        """The campaigns stored by the HTTP API, by id."""
+        rows = await self._rows("SELECT config FROM campaigns WHERE source = 'api' ORDER BY id")
+        return [Campaign.model_validate_json(r[0]) for r in rows]
+
+    async def campaign_source(self, campaign_id: str) -> str | None:
+        """'file' or 'api' (None: no such campaign)."""
+        rows = await self._rows("SELECT source FROM campaigns WHERE id = ?", (campaign_id,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_campaign_active(self, campaign_id: str, active: bool, now: float) -> Campaign:
+        """Start or stop dialling a campaign (its stored settings say so too); a file campaign's
+        file sets it again at the next start."""
+        campaign = (await self.campaign(campaign_id)).model_copy(update={"active": active})
+        await self._atomic(lambda conn: conn.execute(
+            "UPDATE campaigns SET active = ?, config = ?, updated_at = ? WHERE id = ?",
+            (int(active), campaign.model_dump_json(), now, campaign_id)))
+        self._campaigns[campaign_id] = campaign
+        return campaign
 
     async def campaigns(self) -> list[CampaignRow]:
         """Every stored campaign, by id."""

@@ -8,7 +8,10 @@ import asyncio
 import contextlib
 import copy
 import json
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -17,10 +20,23 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from callfloor.app import policy_from_settings, start_dialer
+from callfloor.campaignadmin import CampaignAdmin
 from callfloor.dialer_runtime import DialerRuntime
+from callfloor.executor import FloorExecutor
+from callfloor.floorlive import LiveFloor
+from callfloor.floorwiring import build_switchboard
+from callfloor.settings import Settings
+from callfloor.store import Store
+from callfloor.store.audit import AuditLog
+from callfloor.switchboard import Switchboard
 from callfloor.web.auth import Auth, AuthMiddleware, auth_routes
 from callfloor.web.monitor import monitor_routes
 from callfloor.web.seat import seat_routes
+from dialer.campaign import Campaign
+from telephony.calls.engine import CallEngine
+from telephony.net.relay import MediaRelay
+from telephony.net.server import SipServer
 
 PRESENCE = {"ready": "ready", "pause": "paused", "logout": "logged-out"}
 
@@ -170,3 +186,74 @@ async def next_event(lines: AsyncIterator[str]) -> tuple[str, Any]:
         elif line == "" and data:
             return kind, json.loads(data)
     raise AssertionError("the stream ended")
+
+
+def dialer_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """A floor with a trunk, seats 1001-1003 (1001 and 1002 in team north, 1003 in queue
+    support) and ``[dialer] campaigns`` an empty directory; nothing is bound from these."""
+    (tmp_path / "campaigns").mkdir(exist_ok=True)
+    data: dict[str, Any] = {
+        "sip": {"listen": "127.0.0.1:5060"},
+        "trunk": {"host": "127.0.0.2", "port": 5070, "allow": ["127.0.0.2/32"]},
+        "teams": [{"id": "north"}, {"id": "south"}],
+        "queues": [{"name": "support"}],
+        "seats": [{"id": "1001", "password": "s1", "team": "north"},
+                  {"id": "1002", "password": "s2", "team": "north"},
+                  {"id": "1003", "password": "s3", "queues": ["support"]}],
+        "storage": {"data_dir": str(tmp_path / "data")},
+        "dialer": {"campaigns": str(tmp_path / "campaigns")},
+        **overrides,
+    }
+    return Settings.model_validate(data)
+
+
+@dataclass
+class DialerFloor:
+    """The real parts a campaign change touches: ACD (in the switchboard), engine, board
+    metrics, dialer runtime and store; only the sockets are not opened."""
+
+    settings: Settings
+    store: Store
+    board: Switchboard
+    live: LiveFloor
+    runtime: DialerRuntime
+    admin: CampaignAdmin
+    audit: AuditLog
+
+    def queues_of(self, seat: str) -> tuple[str, ...]:
+        """The seat's ACD queues now."""
+        return tuple(sorted(self.board.acd.snapshot(time.time()).seats[seat].queues))
+
+
+@contextlib.asynccontextmanager
+async def dialer_floor(settings: Settings, campaigns: Sequence[Campaign] = ()) -> AsyncIterator[DialerFloor]:
+    """The service's dialer wiring as ``callfloor.app.running`` builds it, without SIP or HTTP
+    sockets and without the bus; the pacing loop runs (no lead: it never dials)."""
+    settings.storage.recordings_dir.mkdir(parents=True, exist_ok=True)
+    store = await Store.open(settings.storage.db_path)
+    executor = None
+    runtime = None
+    try:
+        engine = CallEngine(policy_from_settings(settings, 5060))
+        built = build_switchboard(settings, engine, time.time(), campaigns, dialer=True)
+        assert built is not None
+        board = built[0]
+        engine.director = board
+        relay = MediaRelay("127.0.0.1", media_timeout=10.0, recordings_dir=settings.storage.recordings_dir,
+                           on_event=lambda e: None)
+        executor = FloorExecutor(relay, store, None)
+        executor.start()
+        server = SipServer(engine, executor)
+        audit = AuditLog(store)
+        live = LiveFloor(settings, server, board, campaigns, audit)
+        executor.listeners.append(live.on_event)
+        runtime = await start_dialer(settings, list(campaigns), store, server, board, executor)
+        live.dialer = runtime
+        admin = CampaignAdmin(settings, runtime.store, audit, runtime=runtime, live=live)
+        yield DialerFloor(settings, store, board, live, runtime, admin, audit)
+    finally:
+        if runtime is not None:
+            await runtime.close()
+        if executor is not None:
+            await executor.close()
+        await store.close()

@@ -1,0 +1,164 @@
+"""Campaigns created and changed over the HTTP API, applied to the running floor.
+
+The one place a campaign change goes live. A new campaign gets its ACD queue, its seats join it
+(each keeps its other queues), the board shows it, and the dialer runs it (its abandonment
+tracker and pacer rebuilt from the ledger, as at start-up). A changed API campaign keeps what
+its run has learnt: the queue is retuned, seats join or leave, and the new settings apply to
+the next pacing decision. Every change is stored first (source 'api'), then applied, then
+written to the audit log.
+
+Campaign files stay the files' (``config/campaigns/*.toml``): the API may start or stop one
+(``set_active``), which lasts until the next start, where the file's ``active`` wins again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from callfloor.dialer_runtime import DialerRuntime, ledger_tracker
+from callfloor.floorlive import LiveFloor
+from callfloor.floorwiring import campaign_queues
+from callfloor.settings import Settings
+from callfloor.store.audit import AuditLog
+from callfloor.store.dialer import DialerStore
+from callfloor.store.dialer.core import CampaignSourceError
+from dialer.campaign import Campaign, parse_campaign
+
+__all__ = ["BODY", "CampaignAdmin", "CampaignConflict"]
+
+log = logging.getLogger("callfloor.dialer")
+
+BODY = "body"  # the source named in a request's validation errors ("body: caller_id: ...")
+
+
+class CampaignConflict(Exception):
+    """A change the floor cannot take now: the campaign is defined in a file, the dialer is not
+    running, or there is no trunk to dial through (HTTP 409)."""
+
+
+class CampaignAdmin:
+    """Create, change, start and stop campaigns while the floor runs."""
+
+    def __init__(self, settings: Settings, ledger: DialerStore, audit: AuditLog, *,
+                 runtime: DialerRuntime | None = None, live: LiveFloor | None = None) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.audit = audit
+        self.runtime = runtime
+        self.live = live
+        self._lock = asyncio.Lock()  # one change at a time: each reads what the last one left
+
+    async def put(self, data: Mapping[str, Any], now: float, *, by: str) -> tuple[Campaign, bool]:
+        """Create or replace an API campaign from its keys; ``(campaign, created)``.
+        ``CampaignError`` for bad keys, ``CampaignConflict`` when it cannot be applied."""
+        runtime = self._running()
+        campaign = parse_campaign(data, BODY, seats=[s.id for s in self.settings.seats],
+                                  teams=[t.id for t in self.settings.teams])
+        async with self._lock:
+            try:
+                created = await self.ledger.save_api_campaign(campaign, now)
+            except CampaignSourceError as exc:
+                raise CampaignConflict(str(exc)) from None
+            run = runtime.runs.get(campaign.id)
+            if run is None:
+                await self._start(runtime, campaign, now, by)
+            else:
+                self._replace(runtime, run.campaign, campaign, now, by)
+        warnings = campaign.warnings()
+        for warning in warnings:
+            log.warning("campaign %s: %s", campaign.id, warning)
+        await self.audit.write(by, "campaign.created" if created else "campaign.updated",
+                               f"campaign:{campaign.id}",
+                               {"mode": campaign.mode, "active": campaign.active, "warnings": warnings}, now)
+        return campaign, created
+
+    async def set_active(self, campaign_id: str, active: bool, now: float, *, by: str) -> Campaign:
+        """Start or stop dialling a campaign (file or API); ``LookupError`` if unknown. Dials in
+        progress carry on. A file campaign's file sets ``active`` again at the next start."""
+        async with self._lock:
+            source = await self.ledger.campaign_source(campaign_id)
+            if source is None:
+                raise LookupError(f"no campaign {campaign_id!r}")
+            campaign = await self.ledger.set_campaign_active(campaign_id, active, now)
+            if self.runtime is not None and campaign_id in self.runtime.runs:
+                campaign = self.runtime.set_active(campaign_id, active).campaign
+        await self.audit.write(by, "campaign.active", f"campaign:{campaign_id}",
+                               {"active": active, "source": source}, now)
+        return campaign
+
+    async def definition(self, campaign_id: str) -> dict[str, Any]:
+        """The campaign's keys as a file or a POST writes them, where it comes from, and what a
+        regulator would question; ``LookupError`` if unknown."""
+        source = await self.ledger.campaign_source(campaign_id)
+        if source is None:
+            raise LookupError(f"no campaign {campaign_id!r}")
+        run = self.runtime.runs.get(campaign_id) if self.runtime is not None else None
+        campaign = run.campaign if run is not None else await self.ledger.campaign(campaign_id)
+        return {"source": source, "running": run is not None,
+                "campaign": campaign.model_dump(mode="json", exclude_none=True),
+                "warnings": campaign.warnings()}
+
+    # -- applying --------------------------------------------------------------------------------
+    def _running(self) -> DialerRuntime:
+        if self.runtime is None:
+            raise CampaignConflict("the dialer is not running: set [dialer] campaigns (an empty"
+                                   " directory will do) and restart")
+        if self.settings.trunk is None:
+            raise CampaignConflict("no [trunk] to dial through")
+        return self.runtime
+
+    def assigned(self, campaign: Campaign) -> set[str]:
+        """The configured seats the campaign names, itself or by team."""
+        return {s.id for s in self.settings.seats
+                if s.id in campaign.seats or (s.team is not None and s.team in campaign.teams)}
+
+    async def _start(self, runtime: DialerRuntime, campaign: Campaign, now: float, by: str) -> None:
+        queue = campaign_queues([campaign])[0]
+        if self.live is not None:
+            self.live.campaign_changed(campaign, created=True)
+        board = runtime.board
+
+        def install(t: float) -> None:
+            if queue.name not in board.acd.snapshot(t).queues:  # a campaign stopped by no trunk
+                board.run(board.acd.add_queue(queue, t), t)
+            else:
+                board.run(board.acd.update_queue(queue, t), t)
+            self._join(runtime, self.assigned(campaign), set(), queue.name, t, by)
+
+        runtime.server.apply(install)
+        tracker = await ledger_tracker(self.ledger, campaign, now)
+        await runtime.add_campaign(campaign, tracker, now)
+        log.info("campaign %s added over the API (%s, %d seats)", campaign.id, campaign.mode,
+                 len(self.assigned(campaign)))
+
+    def _replace(self, runtime: DialerRuntime, old: Campaign, new: Campaign, now: float, by: str) -> None:
+        queue = campaign_queues([new])[0]
+        if self.live is not None:
+            self.live.campaign_changed(new, created=False)
+        board = runtime.board
+
+        def retune(t: float) -> None:
+            board.run(board.acd.update_queue(queue, t), t)
+            self._join(runtime, self.assigned(new), self.assigned(old), queue.name, t, by)
+
+        runtime.server.apply(retune)
+        runtime.replace_campaign(new, now)
+
+    @staticmethod
+    def _join(runtime: DialerRuntime, seats: Collection[str], before: Collection[str], queue: str,
+              now: float, by: str) -> None:
+        """Seats newly assigned join ``queue``, seats no longer assigned leave it (runs inside
+        the engine, as a lead's move does)."""
+        board = runtime.board
+        views = board.acd.snapshot(now).seats
+        for seat in sorted(set(seats) | set(before)):
+            view = views.get(seat)
+            if view is None:
+                continue
+            queues = set(view.queues) - {queue}
+            if seat in seats:
+                queues.add(queue)
+            board.run(board.acd.set_membership(seat, sorted(queues), now, by=by), now)
