@@ -8,7 +8,7 @@ Its callbacks run inside the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from dialer.abandon import AbandonFormula, AbandonTracker
@@ -57,6 +57,10 @@ class CampaignRun:
         self.zones_at = -1e18  # the new windows are looked at on the next decision
         self.pacer.mode = Mode(campaign.mode)
         self.pacer.min_ring = campaign.min_ring if campaign.cancel_surplus else None
+        lookahead = self.pacer.lookahead
+        if lookahead.config.grace != campaign.grace:  # answers now wait this long for a seat
+            lookahead.config = replace(lookahead.config, grace=campaign.grace)
+            lookahead.invalidate()
         self.tracker.target = campaign.target_abandon
         self.tracker.formula = AbandonFormula(campaign.abandon_formula)
         self.tracker.amd_allowance = campaign.amd_allowance
