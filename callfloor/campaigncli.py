@@ -93,6 +93,7 @@ class _Cli:
 
     def __init__(self, settings: Settings, campaigns: dict[str, Campaign], now: float, out: TextIO, err: TextIO) -> None:
         self.settings, self.campaigns, self.now = settings, campaigns, now
+        self.api: set[str] = set()  # the ids of campaigns stored over the HTTP API
         self.out, self.err = out, err
 
     def say(self, text: str) -> None:
@@ -106,6 +107,10 @@ class _Cli:
         async with await Store.open(self.settings.storage.db_path) as store:
             dialer = DialerStore(store, hold=self.settings.dialer.abandon_hold_hours * 3600.0)
             await dialer.sync_campaigns(list(self.campaigns.values()), self.now)
+            # Campaigns made over the HTTP API are the CLI's too; a file's id wins, as at start.
+            stored = [c for c in await dialer.api_campaigns() if c.id not in self.campaigns]
+            self.api = {c.id for c in stored}
+            self.campaigns.update((c.id, c) for c in stored)
             if args.campaign_command == "list":
                 return await self.list(dialer)
             if args.campaign_command == "import":
@@ -114,13 +119,17 @@ class _Cli:
 
     async def list(self, dialer: DialerStore) -> int:
         if not self.campaigns:
-            self.say("no campaigns ([dialer].campaigns names no directory, or it has no *.toml)")
+            self.say("no campaigns ([dialer].campaigns names no directory, or it has no *.toml,"
+                     " and none was made over the HTTP API)")
             return 0
-        self.say(f"{'campaign':<16} {'mode':<12} {'active':<6} {'leads':>6}  " + " ".join(f"{s:>8}" for s in LEAD_STATUSES))
+        self.say(f"{'campaign':<16} {'source':<6} {'mode':<12} {'active':<6} {'leads':>6}  "
+                 + " ".join(f"{s:>8}" for s in LEAD_STATUSES))
         for c in self.campaigns.values():
             counts = await dialer.lead_counts(c.id)
             row = " ".join(f"{counts.get(s, 0):>8}" for s in LEAD_STATUSES)
-            self.say(f"{c.id:<16} {c.mode:<12} {'yes' if c.active else 'no':<6} {sum(counts.values()):>6}  {row}")
+            source = "api" if c.id in self.api else "file"
+            self.say(f"{c.id:<16} {source:<6} {c.mode:<12} {'yes' if c.active else 'no':<6}"
+                     f" {sum(counts.values()):>6}  {row}")
             countries = {country for _, country in await dialer.lead_zones(c.id)}
             for warning in [*c.warnings(), *_holiday_gaps(countries, self.now)]:
                 self.say(f"  warning: {warning}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import shutil
 import sqlite3
@@ -11,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from callfloor import campaigncli
+from callfloor.store import Store
+from callfloor.store.dialer import DialerStore
+from callfloor.store.dialer.core import CampaignSourceError
+from dialer.campaign import parse_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_772_000_000.0  # 2026-02-25
@@ -58,7 +63,7 @@ def test_import_the_demo_list_then_list(config: Path) -> None:
     assert len(leads(config)) == 30 and leads(config)[10] == ("+12085550111", "held")
     code, out, _ = cli("list", "--config", str(config))
     assert code == 0
-    assert out.splitlines()[1].split() == ["demo", "predictive", "yes", "30", "29", "0", "0", "0", "0", "1"]
+    assert out.splitlines()[1].split() == ["demo", "file", "predictive", "yes", "30", "29", "0", "0", "0", "0", "1"]
     assert "warning: no CN holiday data for 2027" in out  # 2026 is known, the next year is not
 
 
@@ -148,5 +153,30 @@ def test_no_campaigns_configured(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text(f'[storage]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
     code, out, _ = cli("list", "--config", str(path))
-    assert (code, out) == (0, "no campaigns ([dialer].campaigns names no directory, or it has no *.toml)\n")
+    assert (code, out) == (0, "no campaigns ([dialer].campaigns names no directory, or it has no *.toml,"
+                              " and none was made over the HTTP API)\n")
     assert cli("dnc", "add", "+12125550101", "--config", str(path)) == (0, "+12125550101 added to the global do-not-call list\n", "")
+
+
+def test_campaigns_made_over_the_api_are_listed_and_take_imports(config: Path, tmp_path: Path) -> None:
+    assert cli("list", "--config", str(config))[0] == 0  # creates the database
+    spring = parse_campaign({"id": "spring", "caller_id": "+12125550100", "mode": "progressive",
+                             "seats": ["1001"]}, "body", seats=["1001", "1002"], teams=["front"])
+    shadowed = parse_campaign({"id": "demo", "caller_id": "+12125550100"}, "body")
+
+    async def store() -> None:
+        async with await Store.open(config.parent / "data" / "callfloor.db") as db:
+            dialer = DialerStore(db)
+            assert await dialer.save_api_campaign(spring, NOW) is True
+            with pytest.raises(CampaignSourceError):  # the file's id
+                await dialer.save_api_campaign(shadowed, NOW)
+
+    asyncio.run(store())
+    csv = tmp_path / "spring.csv"
+    csv.write_text("number\n+12125550123\n+12125550124\n", encoding="utf-8")
+    code, _, err = cli("import", "spring", str(csv), "--config", str(config))
+    assert (code, err) == (0, "")
+    code, out, _ = cli("list", "--config", str(config))
+    rows = [line.split()[:6] for line in out.splitlines()[1:] if not line.startswith("  ")]
+    assert rows == [["demo", "file", "predictive", "yes", "0", "0"],
+                    ["spring", "api", "progressive", "yes", "2", "2"]]
