@@ -85,6 +85,8 @@ class CampaignAdmin:
             campaign = await self.ledger.set_campaign_active(campaign_id, active, now)
             if self.runtime is not None and campaign_id in self.runtime.runs:
                 campaign = self.runtime.set_active(campaign_id, active).campaign
+                if self.live is not None:
+                    self.live.campaign_switched(campaign_id)  # every open monitor's tile, live
         await self.audit.write(by, "campaign.active", f"campaign:{campaign_id}",
                                {"active": active, "source": source}, now)
         return campaign

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from callfloor.bus.floorcommands import SeatCommand
@@ -82,6 +82,7 @@ class LiveFloor:
         self._alerts: dict[str, dict[str, Any]] = {}
         self._decisions: deque[dict[str, Any]] = deque(maxlen=200)
         self._task: asyncio.Task[None] | None = None
+        self._seat_teams = {s.id: s.team for s in settings.seats}
         self.bad_events = 0
 
     # -- history at start-up ----------------------------------------------------------------------
@@ -127,12 +128,8 @@ class LiveFloor:
             self.bad_events += 1
             log.warning("event %s not on the board: %s", kind, exc)
             return
-        if not changed:
-            return
-        self._dirty.update(changed)
-        if not self._flush_pending:
-            self._flush_pending = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if changed:
+            self._mark(changed)
 
     def campaign_changed(self, campaign: Campaign, *, created: bool) -> None:
         """A campaign created or changed at run time: its queue and tile on the board (before the
@@ -142,6 +139,14 @@ class LiveFloor:
             changed = self.metrics.add_queue(queue) | self.metrics.add_campaign(campaign)
         else:
             changed = self.metrics.replace_queue(queue) | self.metrics.replace_campaign(campaign)
+        self._mark(changed)
+
+    def campaign_switched(self, campaign_id: str) -> None:
+        """A campaign started or stopped (``CampaignAdmin.set_active``): its tile, pushed again."""
+        self._mark({("campaign", campaign_id)})
+
+    def _mark(self, changed: Iterable[tuple[str, str]]) -> None:
+        """Push these subjects on the next loop turn (a burst of changes goes out once)."""
         self._dirty.update(changed)
         if not self._flush_pending:
             self._flush_pending = True
@@ -163,10 +168,29 @@ class LiveFloor:
         except (LookupError, ValueError):  # an unknown id, or not a queue, seat or campaign
             return None
 
+    def dialling(self, campaign_id: str, now: float) -> dict[str, Any]:
+        """What the dialer adds to a campaign's tile on the monitor (not to its MQTT figures):
+        ``active``, its ``mode`` and ``pacing_now`` (predictive falls back to progressive while
+        the abandonment budget is spent), and the ``teams`` whose seats it assigns (by ``teams``
+        or seat id); {} without the dialer."""
+        dialer = self.dialer
+        run = dialer.runs.get(campaign_id) if dialer is not None else None
+        if dialer is None or run is None:
+            return {}
+        campaign = run.campaign
+        teams = set(campaign.teams)
+        teams.update(team for seat in campaign.seats if (team := self._seat_teams.get(seat)) is not None)
+        return {"active": campaign.active, "mode": campaign.mode,
+                "pacing_now": run.pacer.effective_mode(dialer.snapshot(run, now)).value,
+                "teams": sorted(teams)}
+
     # -- the monitor's reads ---------------------------------------------------------------------
     def board(self, now: float) -> dict[str, Any]:
-        """The whole floor, the alerts standing now and the watcher's latest decisions."""
-        return {**self.metrics.board(now), "alerts": self.alerts(now), "decisions": self.decisions(50)}
+        """The whole floor (each campaign with its :meth:`dialling` state), the alerts standing
+        now and the watcher's latest decisions."""
+        board = self.metrics.board(now)
+        board["campaigns"] = {cid: {**c, **self.dialling(cid, now)} for cid, c in board["campaigns"].items()}
+        return {**board, "alerts": self.alerts(now), "decisions": self.decisions(50)}
 
     def alerts(self, now: float) -> list[dict[str, Any]]:
         """Thresholds crossed now."""
@@ -190,6 +214,8 @@ class LiveFloor:
     def _push(self, item: dict[str, Any]) -> None:
         if self.publisher is not None and item["type"] in ("queue", "seat", "campaign"):
             self.publisher.changed(item["type"], item["id"], item["data"], self.clock())
+        if item["type"] == "campaign" and item.get("data"):
+            item = {**item, "data": {**item["data"], **self.dialling(item["id"], self.clock())}}
         for queue in list(self.subscribers):
             try:
                 queue.put_nowait(item)

@@ -7,9 +7,11 @@
     POST /api/monitor/seats/{seat}/move       {"target": "queue:<q>"|"queues:<a>,<b>"|"campaign:<c>"}
     POST /api/monitor/seats/{seat}/presence   {"action": "ready"|"pause"|"logout", "reason"?}
     POST /api/monitor/calls/{call}/listen     silent monitoring: the lead's own seat is rung
+    POST /api/monitor/campaigns/{campaign}/active   {"active": true|false}: start or stop dialling
 
 Every action needs the LEAD role and the session's CSRF token, and is written to the audit log
-with who, what and when. The floor itself is :class:`LiveFloorLike` (``callfloor.floorlive``).
+with who, what and when. The floor itself is :class:`LiveFloorLike` (``callfloor.floorlive``);
+campaigns are started and stopped by :class:`CampaignSwitch` (``callfloor.campaignadmin``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "HEARTBEAT",
     "STATIC",
     "AuditWriter",
+    "CampaignSwitch",
     "LiveFloorLike",
     "asset_route",
     "error",
@@ -48,6 +51,7 @@ __all__ = [
     "refusal",
     "page",
     "sse",
+    "Switched",
 ]
 
 STATIC = Path(__file__).parent / "static"
@@ -98,6 +102,23 @@ class AuditWriter(Protocol):
     async def write(self, actor: str, action: str, subject: str, detail: Mapping[str, Any],
                     at: float) -> None:
         """Append one audit row."""
+        ...
+
+
+class Switched(Protocol):
+    """A campaign after a start or stop (``dialer.campaign.Campaign`` is one)."""
+
+    @property
+    def active(self) -> bool:
+        """Whether it dials."""
+        ...
+
+
+class CampaignSwitch(Protocol):
+    """What the monitor uses of ``callfloor.campaignadmin.CampaignAdmin``."""
+
+    async def set_active(self, campaign_id: str, active: bool, now: float, *, by: str) -> Switched:
+        """Start or stop dialling a campaign and audit it; ``LookupError`` if unknown."""
         ...
 
 
@@ -211,8 +232,10 @@ async def _json_object(request: Request) -> dict[str, Any]:
 
 
 def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], float], *,
-                   reasons: Sequence[str] | None = None) -> list[Route]:
-    """The monitor's page, stream and actions, bound to the live floor and the audit log."""
+                   reasons: Sequence[str] | None = None,
+                   campaigns: CampaignSwitch | None = None) -> list[Route]:
+    """The monitor's page, stream and actions, bound to the live floor and the audit log
+    (``campaigns``: who starts and stops campaigns; None without a dialer)."""
     reasons = list(reasons) if reasons is not None else pause_reasons()
 
     def seat_of(user: User, seat: str) -> JSONResponse | None:
@@ -296,6 +319,29 @@ def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], 
         return await act(user, "call.listen", f"call:{call}", {"listener": listener},
                          lambda now: live.listen(call, listener, user.username, now))
 
+    @requires(Role.LEAD)
+    async def campaign_active(request: Request) -> Response:
+        user, ident = _current(request), request.path_params["campaign"]
+        try:
+            active = (await _json_object(request)).get("active")
+        except ValueError as exc:
+            return error(f'{exc}: expected {{"active": true|false}}')
+        if not isinstance(active, bool):
+            return error(f'expected {{"active": true|false}}, got {active!r}')
+        if campaigns is None:
+            return error("campaigns cannot be started or stopped: the dialer is not running", 409)
+        tile = live.board(clock()).get("campaigns", {}).get(ident)
+        refused = _campaign_refusal(user, ident, tile)
+        if refused is not None:
+            return refused
+        try:
+            # CampaignAdmin audits it (campaign.active), as for PATCH /api/campaigns/<id>
+            done = await campaigns.set_active(ident, active, clock(), by=user.username)
+        except LookupError as exc:
+            return refusal(exc)
+        after = live.board(clock()).get("campaigns", {}).get(ident) or {}
+        return JSONResponse({**after, "id": ident, "active": done.active})
+
     return [
         Route("/monitor", monitor_page),
         asset_route("/monitor/pages.js", "pages.js"),
@@ -307,7 +353,20 @@ def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], 
         Route("/api/monitor/seats/{seat}/move", move, methods=["POST"]),
         Route("/api/monitor/seats/{seat}/presence", presence, methods=["POST"]),
         Route("/api/monitor/calls/{call}/listen", listen, methods=["POST"]),
+        Route("/api/monitor/campaigns/{campaign}/active", campaign_active, methods=["POST"]),
     ]
+
+
+def _campaign_refusal(user: User, ident: str, tile: Mapping[str, Any] | None) -> JSONResponse | None:
+    """None when ``user`` may start and stop the campaign on this tile, else the refusal: a lead
+    with a team acts only on campaigns that assign seats of that team."""
+    if tile is None:
+        return error(f"unknown campaign {ident!r}", 404)
+    if "active" not in tile:
+        return error(f"campaign {ident} is not run by the dialer", 409)
+    if user.role is Role.LEAD and user.team is not None and user.team not in tile.get("teams", ()):
+        return error(f"campaign {ident} assigns no seat of your team {user.team!r}", 403)
+    return None
 
 
 async def _monitor_events(live: LiveFloorLike, user: User,

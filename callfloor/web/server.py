@@ -150,7 +150,7 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
 
     pages: list[BaseRoute] = []
     if live is not None:
-        pages += [*monitor_routes(live, audit, sip.clock), *seat_routes(live, sip.clock, dialer)]
+        pages += [*monitor_routes(live, audit, sip.clock, campaigns=campaigns), *seat_routes(live, sip.clock, dialer)]
     pages += qa_routes(store, QaStore(store), audit, settings, sip.clock, recordings=archiver,
                        forms=qa_forms(settings))
     pages += complaint_routes(ComplaintStore(store), audit, settings, sip.clock,

@@ -77,8 +77,17 @@ function renderCampaign(id) {
   const target = c.target_abandon;
   const over = (rate) => rate != null && target != null && rate > target;
   const seats = c.seats || {};
+  const known = typeof c.active === "boolean"; // false without the dialer: no state, no button
+  const dialling = known ? (c.active ? "dialling" : "stopped") : null;
   const tile = el("article", { class: `tile${alerting(`campaign:${id}`) ? " alerting" : ""}`, "data-testid": tid },
     el("h3", { text: id }),
+    known ? el("div", { class: "dialling" },
+      el("span", { class: `badge ${dialling}`, "data-testid": `${tid}-state`, "data-state": dialling,
+                   text: t(`monitor.campaign.${dialling}`) }),
+      el("span", { class: "mode", "data-testid": `${tid}-mode`, "data-mode": c.pacing_now || c.mode, text: modeText(c) }),
+      mayToggle(c) ? el("button", { type: "button", "data-testid": `${tid}-toggle`,
+        text: t(c.active ? "monitor.campaign.stop" : "monitor.campaign.start"),
+        onclick: (e) => toggleCampaign(id, !c.active, e.currentTarget) }) : null) : null,
     el("dl", {},
       ...row(`${tid}-dials`, "metric.dials", String(c.dials || 0)),
       ...row(`${tid}-connect`, "metric.connect_rate", pct(c.connect_rate)),
@@ -88,6 +97,32 @@ function renderCampaign(id) {
       ...row(`${tid}-inflight`, "monitor.in_flight", String(c.in_flight || 0)),
       ...row(`${tid}-pacing`, "metric.pacing_ratio", c.pacing_ratio == null ? "—" : Number(c.pacing_ratio).toFixed(2))));
   upsert($("campaigns"), old, tile, id);
+}
+
+// The pacing mode, and the mode pacing uses now when predictive has fallen back to progressive.
+function modeText(c) {
+  const mode = t(`monitor.mode.${c.mode}`);
+  if (!c.pacing_now || c.pacing_now === c.mode) return mode;
+  return t("monitor.campaign.fallback", { mode, now: t(`monitor.mode.${c.pacing_now}`) });
+}
+
+// As the server decides (callfloor/web/monitor.py): a lead with a team, only for campaigns that
+// assign seats of that team; a lead without one and an admin, every campaign.
+function mayToggle(c) {
+  const user = boot.user || {};
+  return user.role === "admin" || !user.team || (c.teams || []).includes(user.team);
+}
+
+async function toggleCampaign(id, active, button) {
+  button.disabled = true;
+  try {
+    const result = await post(`/api/monitor/campaigns/${encodeURIComponent(id)}/active`, { active });
+    APPLY.campaign({ type: "campaign", id, data: { ...floor.campaigns[id], ...result } });
+    toast(t(active ? "monitor.done.campaign_started" : "monitor.done.campaign_stopped", { campaign: id }));
+  } catch (err) {
+    button.disabled = false;
+    toast(t("monitor.error", { message: err.message }), true);
+  }
 }
 
 function showCampaigns() {

@@ -31,7 +31,7 @@ from callfloor.store import Store
 from callfloor.store.audit import AuditLog
 from callfloor.switchboard import Switchboard
 from callfloor.web.auth import Auth, AuthMiddleware, auth_routes
-from callfloor.web.monitor import monitor_routes
+from callfloor.web.monitor import CampaignSwitch, LiveFloorLike, monitor_routes
 from callfloor.web.seat import seat_routes
 from dialer.campaign import Campaign
 from telephony.calls.engine import CallEngine
@@ -140,10 +140,11 @@ def idle_dialer() -> DialerRuntime:
     return DialerRuntime([], nothing, nothing, nothing, nothing)
 
 
-def build_app(auth: Auth, live: BoardFloor, clock: Callable[[], float], extra: list[BaseRoute] | None = None,
-              dialer: DialerRuntime | None = None) -> Starlette:
-    """The monitor and seat routes behind the real login, as the service wires them."""
-    return Starlette(routes=[*auth_routes(auth), *monitor_routes(live, auth.audit, clock),
+def build_app(auth: Auth, live: LiveFloorLike, clock: Callable[[], float], extra: list[BaseRoute] | None = None,
+              dialer: DialerRuntime | None = None, campaigns: CampaignSwitch | None = None) -> Starlette:
+    """The monitor and seat routes behind the real login, as the service wires them
+    (``campaigns``: the campaign starts and stops, e.g. a ``DialerFloor``'s admin)."""
+    return Starlette(routes=[*auth_routes(auth), *monitor_routes(live, auth.audit, clock, campaigns=campaigns),
                              *seat_routes(live, clock, dialer), *(extra or [])],
                      middleware=[Middleware(AuthMiddleware, auth=auth)])
 
