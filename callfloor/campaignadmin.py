@@ -149,18 +149,24 @@ class CampaignAdmin:
         runtime.server.apply(retune)
         runtime.replace_campaign(new, now)
 
-    @staticmethod
-    def _join(runtime: DialerRuntime, seats: Collection[str], before: Collection[str], queue: str,
+    def _join(self, runtime: DialerRuntime, seats: Collection[str], before: Collection[str], queue: str,
               now: float, by: str) -> None:
         """Seats newly assigned join ``queue``, seats no longer assigned leave it (runs inside
-        the engine, as a lead's move does)."""
+        the engine, as a lead's move does). The queue-watcher's idea of each seat's home follows:
+        an assignment is not a loan for it to take back."""
         board = runtime.board
         views = board.acd.snapshot(now).seats
+        watcher = self.live.watcher if self.live is not None else None
         for seat in sorted(set(seats) | set(before)):
             view = views.get(seat)
             if view is None:
                 continue
-            queues = set(view.queues) - {queue}
-            if seat in seats:
-                queues.add(queue)
+            queues = _with(view.queues, queue, seat in seats)
             board.run(board.acd.set_membership(seat, sorted(queues), now, by=by), now)
+            if watcher is not None and seat in watcher.home_queues:
+                watcher.home_queues[seat] = tuple(sorted(_with(watcher.home_queues[seat], queue, seat in seats)))
+
+
+def _with(queues: Collection[str], queue: str, member: bool) -> set[str]:
+    """``queues`` with ``queue`` in it or not."""
+    return (set(queues) - {queue}) | ({queue} if member else set())

@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 
 from callfloor.app import api_campaigns_for
 from callfloor.campaignadmin import CampaignAdmin, CampaignConflict
+from callfloor.floorwatch import WatcherLoop
 from callfloor.store import Store
 from callfloor.store.dialer import DialerStore
 from callfloor.web.auth import Auth, AuthMiddleware, Role, auth_routes
@@ -25,6 +26,7 @@ from callfloor.web.passwords import Passwords
 from callfloor.web.server import build_app
 from dialer.campaign import Campaign, CampaignError
 from dialer.pacing import Mode
+from floor.watcher_policy import parse_policy
 from tests.unit.web.authkit import FAST, add_user, login
 from tests.unit.web.monitorkit import DialerFloor, dialer_floor, dialer_settings
 
@@ -253,3 +255,20 @@ async def test_at_start_a_file_wins_over_an_api_campaign_and_none_run_without_a_
         assert "campaign renewals: the file campaign of this id wins" in caplog.text
         assert await api_campaigns_for(dialer_settings(tmp_path, trunk=None), store, []) == []
         assert "2 campaigns stored over the API do not run: there is no [trunk]" in caplog.text
+
+
+async def test_the_watcher_takes_a_campaign_assignment_as_the_seat_s_new_home(tmp_path: Path) -> None:
+    async with stack(tmp_path) as f:
+        watcher = WatcherLoop(f.live, parse_policy({"mode": "rules"}, "test"), 5.0)
+        watcher.remember_homes(time.time())
+        f.live.watcher = watcher
+        before = dict(watcher.home_queues)
+        campaign, _ = await f.admin.put(spring(), NOW, by="ann")
+        north = f.admin.assigned(campaign)
+        assert north == {"1001", "1002"}
+        assert {s: watcher.home_queues[s] for s in north} == {
+            s: tuple(sorted({*before[s], "campaign-spring"})) for s in north}
+        assert watcher.home_queues["1003"] == before["1003"]
+        await f.admin.put(spring(teams=[], seats=["1003"]), NOW + 60, by="ann")
+        assert {s: watcher.home_queues[s] for s in north} == {s: before[s] for s in north}  # back home
+        assert watcher.home_queues["1003"] == tuple(sorted({*before["1003"], "campaign-spring"}))
