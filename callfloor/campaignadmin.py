@@ -20,7 +20,7 @@ from typing import Any
 
 from callfloor.dialer_runtime import DialerRuntime, ledger_tracker
 from callfloor.floorlive import LiveFloor
-from callfloor.floorwiring import campaign_queues
+from callfloor.floorwiring import assigned_seats, campaign_queues
 from callfloor.settings import Settings
 from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DialerStore
@@ -114,8 +114,7 @@ class CampaignAdmin:
 
     def assigned(self, campaign: Campaign) -> set[str]:
         """The configured seats the campaign names, itself or by team."""
-        return {s.id for s in self.settings.seats
-                if s.id in campaign.seats or (s.team is not None and s.team in campaign.teams)}
+        return assigned_seats(self.settings, campaign)
 
     async def _start(self, runtime: DialerRuntime, campaign: Campaign, now: float, by: str) -> None:
         queue = campaign_queues([campaign])[0]

@@ -168,6 +168,11 @@ class LiveFloor:
         except (LookupError, ValueError):  # an unknown id, or not a queue, seat or campaign
             return None
 
+    def campaign_tile(self, campaign_id: str, now: float) -> dict[str, Any] | None:
+        """One campaign as the monitor's board shows it (None when unknown)."""
+        view = self.view("campaign", campaign_id, now)
+        return None if view is None else {**view, **self.dialling(campaign_id, now)}
+
     def dialling(self, campaign_id: str, now: float) -> dict[str, Any]:
         """What the dialer adds to a campaign's tile on the monitor (not to its MQTT figures):
         ``active``, its ``mode`` and ``pacing_now`` (predictive falls back to progressive while
@@ -181,7 +186,7 @@ class LiveFloor:
         teams = set(campaign.teams)
         teams.update(team for seat in campaign.seats if (team := self._seat_teams.get(seat)) is not None)
         return {"active": campaign.active, "mode": campaign.mode,
-                "pacing_now": run.pacer.effective_mode(dialer.snapshot(run, now)).value,
+                "pacing_now": run.pacer.mode_when(run.tracker.budget(now).predictive_allowed).value,
                 "teams": sorted(teams)}
 
     # -- the monitor's reads ---------------------------------------------------------------------

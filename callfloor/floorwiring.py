@@ -25,7 +25,7 @@ from telephony.calls.engine import CallEngine
 
 log = logging.getLogger("callfloor.floor")
 
-__all__ = ["CsvCustomers", "build_switchboard", "campaign_queue", "campaign_queues", "local_day", "local_day_start",
+__all__ = ["CsvCustomers", "assigned_seats", "build_switchboard", "campaign_queue", "campaign_queues", "local_day", "local_day_start",
            "queue_configs", "seat_configs"]
 
 
@@ -94,11 +94,18 @@ def campaign_queues(campaigns: Sequence[Campaign]) -> list[QueueConfig]:
     ]
 
 
+def assigned_seats(settings: Settings, campaign: Campaign) -> set[str]:
+    """The configured seats a campaign names, by seat id or by team."""
+    return {s.id for s in settings.seats
+            if s.id in campaign.seats or (s.team is not None and s.team in campaign.teams)}
+
+
 def seat_configs(settings: Settings, campaigns: Sequence[Campaign] = ()) -> list[SeatConfig]:
     """The ACD's seats, each a member of its queues and of the campaigns it is assigned to."""
+    members = {c.id: assigned_seats(settings, c) for c in campaigns}
     out = []
     for s in settings.seats:
-        joined = tuple(campaign_queue(c.id) for c in campaigns if s.id in c.seats or (s.team and s.team in c.teams))
+        joined = tuple(campaign_queue(c.id) for c in campaigns if s.id in members[c.id])
         out.append(SeatConfig(id=s.id, name=s.name or "", team=s.team, tier=Tier(s.tier),
                               skills=dict(s.skills), queues=(*s.queues, *joined),
                               penalties=dict(s.penalties)))

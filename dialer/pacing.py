@@ -188,7 +188,11 @@ class Pacer:
     def effective_mode(self, snapshot: PacingSnapshot) -> Mode:
         """The mode this snapshot is paced in: predictive falls back to progressive when the
         abandonment budget is spent."""
-        if self.mode is Mode.PREDICTIVE and not snapshot.predictive_allowed:
+        return self.mode_when(snapshot.predictive_allowed)
+
+    def mode_when(self, predictive_allowed: bool) -> Mode:
+        """The mode paced in while the budget does (or does not) allow predictive pacing."""
+        if self.mode is Mode.PREDICTIVE and not predictive_allowed:
             return Mode.PROGRESSIVE
         return self.mode
 

@@ -66,6 +66,10 @@ class LiveFloorLike(Protocol):
         """The whole floor: {"queues", "campaigns", "seats", "at"}."""
         ...
 
+    def campaign_tile(self, campaign_id: str, now: float) -> dict[str, Any] | None:
+        """One campaign as the board shows it (None when unknown)."""
+        ...
+
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
         """A queue of changes: {"type", "id", "data"}."""
         ...
@@ -330,7 +334,7 @@ def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], 
             return error(f'expected {{"active": true|false}}, got {active!r}')
         if campaigns is None:
             return error("campaigns cannot be started or stopped: the dialer is not running", 409)
-        tile = live.board(clock()).get("campaigns", {}).get(ident)
+        tile = live.campaign_tile(ident, clock())
         refused = _campaign_refusal(user, ident, tile)
         if refused is not None:
             return refused
@@ -339,7 +343,7 @@ def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], 
             done = await campaigns.set_active(ident, active, clock(), by=user.username)
         except LookupError as exc:
             return refusal(exc)
-        after = live.board(clock()).get("campaigns", {}).get(ident) or {}
+        after = live.campaign_tile(ident, clock()) or {}
         return JSONResponse({**after, "id": ident, "active": done.active})
 
     return [

@@ -71,6 +71,8 @@ def test_predictive_falls_back_to_progressive_when_the_budget_is_spent() -> None
     assert pacer.effective_mode(snap) is Mode.PROGRESSIVE
     assert pacer.decide(snap) == 3
     assert pacer.effective_mode(snapshot(ready=1)) is Mode.PREDICTIVE
+    assert (pacer.mode_when(False), pacer.mode_when(True)) == (Mode.PROGRESSIVE, Mode.PREDICTIVE)
+    assert Pacer(Mode.PREVIEW).mode_when(False) is Mode.PREVIEW
 
 
 def test_predictive_waits_while_every_seat_has_just_started_a_call() -> None:

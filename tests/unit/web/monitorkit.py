@@ -79,6 +79,10 @@ class BoardFloor:
         return copy.deepcopy({"queues": self.queues, "campaigns": self.campaigns, "seats": self.seats,
                               "at": now})
 
+    def campaign_tile(self, campaign_id: str, now: float) -> dict[str, Any] | None:
+        tile = self.campaigns.get(campaign_id)
+        return copy.deepcopy(tile) if tile is not None else None
+
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.subscribers.append(queue)
