@@ -236,14 +236,15 @@ def load_campaigns_for(settings: Settings) -> list[Campaign]:
 
 async def api_campaigns_for(settings: Settings, store: Store, files: list[Campaign]) -> list[Campaign]:
     """The campaigns stored over the HTTP API that run beside the files: a file's id wins (the
-    API campaign is shadowed, and replaced by the file's in the store), and none run without a
-    [trunk] to dial through."""
+    API campaign is shadowed, and replaced by the file's in the store; its definition stays in
+    the campaign's history), and none run without a [trunk] to dial through."""
     stored = await DialerStore(store).api_campaigns()
     taken = {c.id for c in files}
     for campaign in stored:
         if campaign.id in taken:
             log.warning("campaign %s: the file campaign of this id wins over the one stored over"
-                        " the API", campaign.id)
+                        " the API (its definition is kept: callfloor campaign history %s)",
+                        campaign.id, campaign.id)
     stored = [c for c in stored if c.id not in taken]
     if stored and settings.trunk is None:
         log.error("%d campaigns stored over the API do not run: there is no [trunk] to dial through",

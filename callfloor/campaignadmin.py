@@ -26,6 +26,7 @@ from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DialerStore
 from callfloor.store.dialer.core import CampaignSourceError
 from dialer.campaign import Campaign, parse_campaign
+from dialer.records import history_rows
 
 __all__ = ["BODY", "CampaignAdmin", "CampaignConflict"]
 
@@ -59,7 +60,7 @@ class CampaignAdmin:
                                   teams=[t.id for t in self.settings.teams])
         async with self._lock:
             try:
-                created = await self.ledger.save_api_campaign(campaign, now)
+                created = await self.ledger.save_api_campaign(campaign, now, by=by)
             except CampaignSourceError as exc:
                 raise CampaignConflict(str(exc)) from None
             run = runtime.runs.get(campaign.id)
@@ -82,7 +83,7 @@ class CampaignAdmin:
             source = await self.ledger.campaign_source(campaign_id)
             if source is None:
                 raise LookupError(f"no campaign {campaign_id!r}")
-            campaign = await self.ledger.set_campaign_active(campaign_id, active, now)
+            campaign = await self.ledger.set_campaign_active(campaign_id, active, now, by=by)
             if self.runtime is not None and campaign_id in self.runtime.runs:
                 campaign = self.runtime.set_active(campaign_id, active).campaign
                 if self.live is not None:
@@ -102,6 +103,11 @@ class CampaignAdmin:
         return {"source": source, "running": run is not None,
                 "campaign": campaign.model_dump(mode="json", exclude_none=True),
                 "warnings": campaign.warnings()}
+
+    async def history(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every definition the campaign has had, newest first, each with the settings it
+        changed; ``LookupError`` if unknown."""
+        return history_rows(await self.ledger.versions(campaign_id))
 
     # -- applying --------------------------------------------------------------------------------
     def _running(self) -> DialerRuntime:

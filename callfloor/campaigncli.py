@@ -2,6 +2,7 @@
 
     callfloor campaign list                                   campaigns and their leads by status
     callfloor campaign import CAMPAIGN FILE.csv [--dry-run] [--strict | --no-strict]
+    callfloor campaign history CAMPAIGN [--json]              every definition it has had
     callfloor campaign dnc add NUMBER [--campaign C] [--reason R] [--by NAME]
     callfloor campaign dnc remove NUMBER [--campaign C]
     callfloor campaign dnc check NUMBER [--campaign C]
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,12 +26,12 @@ from typing import Any, TextIO
 
 from callfloor.settings import ConfigError, Settings, load_settings
 from callfloor.store import Store
-from callfloor.store.dialer import DialerStore
+from callfloor.store.dialer import DialerStore, UnknownCampaignError
 from dialer.campaign import Campaign, CampaignError, load_campaigns
 from dialer.holidays import load_calendar, shipped_countries
 from dialer.leads import ImportReport, LeadFileError, parse_leads
 from dialer.numbers import NumberError, normalise
-from dialer.records import LEAD_STATUSES, ImportResult
+from dialer.records import LEAD_STATUSES, ImportResult, history_rows
 
 __all__ = ["add_parser", "run"]
 
@@ -50,6 +52,10 @@ def add_parser(sub: Any) -> None:
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     imp.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
                      help="refuse the whole file when any row is bad (default: [dialer].strict_import)")
+    history = commands.add_parser("history", parents=[common],
+                                  help="every definition a campaign has had, newest first")
+    history.add_argument("campaign", help="campaign id")
+    history.add_argument("--json", action="store_true", help="the versions with their full settings, as JSON")
     dnc = commands.add_parser("dnc", help="the do-not-call lists").add_subparsers(
         dest="dnc_command", required=True, metavar="ACTION")
     for name, text in (("add", "put a number on a list"), ("remove", "take a number off a list"),
@@ -115,6 +121,8 @@ class _Cli:
                 return await self.list(dialer)
             if args.campaign_command == "import":
                 return await self.import_file(dialer, args)
+            if args.campaign_command == "history":
+                return await self.history(dialer, args)
             return await self.dnc(dialer, args)
 
     async def list(self, dialer: DialerStore) -> int:
@@ -133,6 +141,20 @@ class _Cli:
             countries = {country for _, country in await dialer.lead_zones(c.id)}
             for warning in [*c.warnings(), *_holiday_gaps(countries, self.now)]:
                 self.say(f"  warning: {warning}")
+        return 0
+
+    async def history(self, dialer: DialerStore, args: argparse.Namespace) -> int:
+        try:
+            rows = history_rows(await dialer.versions(args.campaign))
+        except UnknownCampaignError as exc:
+            return self.refuse(str(exc))
+        if args.json:
+            self.say(json.dumps({"campaign": args.campaign, "versions": rows}, indent=2))
+            return 0
+        self.say(f"{'at':<20} {'source':<6} {'change':<14} {'by':<16} changed")
+        for row in rows:
+            changed = "(all)" if row["change"] in ("created", "existing") else ", ".join(row["changed"]) or "-"
+            self.say(f"{_when(row['at']):<20} {row['source']:<6} {row['change']:<14} {row['by'] or '-':<16} {changed}")
         return 0
 
     async def import_file(self, dialer: DialerStore, args: argparse.Namespace) -> int:

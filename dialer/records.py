@@ -6,8 +6,9 @@ seconds. These are plain frozen dataclasses so pure code (eligibility, reports) 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 __all__ = [
     "AMD_RESULTS",
@@ -18,6 +19,7 @@ __all__ = [
     "AttemptRow",
     "CallbackRow",
     "CampaignRow",
+    "CampaignVersion",
     "DispositionKind",
     "DispositionRow",
     "DncEntry",
@@ -25,6 +27,8 @@ __all__ = [
     "LeadRow",
     "LeadStatus",
     "Outcome",
+    "changed_keys",
+    "history_rows",
 ]
 
 LeadStatus = Literal["new", "retry", "callback", "done", "dnc", "held"]
@@ -50,6 +54,39 @@ class CampaignRow:
     active: bool
     created_at: float
     updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignVersion:
+    """One definition a campaign has had: its settings from ``at`` on, and what changed them."""
+
+    id: int
+    campaign_id: str
+    source: str
+    change: str  # created, updated, started, stopped, file-took-over, file-removed, existing
+    config: dict[str, Any]
+    changed_by: str | None
+    at: float
+
+
+def changed_keys(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """The top-level settings that differ between two versions (all of ``after``'s with no
+    ``before``), sorted."""
+    if before is None:
+        return sorted(after)
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def history_rows(versions: Sequence[CampaignVersion]) -> list[dict[str, Any]]:
+    """A campaign's versions (oldest first) as JSON-ready rows, newest first, each naming the
+    settings it changed from the version before."""
+    rows: list[dict[str, Any]] = []
+    before: dict[str, Any] | None = None
+    for v in versions:
+        rows.append({"version": v.id, "at": v.at, "source": v.source, "change": v.change,
+                     "by": v.changed_by, "changed": changed_keys(before, v.config), "campaign": v.config})
+        before = v.config
+    return rows[::-1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ a server-sent event stream), disposition and callback.
     POST /api/campaigns                       create or replace an API campaign (JSON: its keys)
     GET  /api/campaigns/{id}                  a campaign's keys, source and warnings
     PATCH /api/campaigns/{id}                 {"active": true|false}: start or stop dialling it
+    GET  /api/campaigns/{id}/versions         every definition it has had, newest first
     POST /api/campaigns/{id}/leads            a lead CSV as the body (?dry_run=1 to only check)
     GET  /api/dnc?number=N                    the entries that block N
     POST /api/dnc                             {"number", "campaign"?, "reason"}
@@ -223,9 +224,17 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         except LookupError as exc:
             return _error(str(exc), 404)
 
+    async def versions(request: Request) -> JSONResponse:
+        campaign_id = request.path_params["campaign"]
+        try:
+            return JSONResponse({"campaign": campaign_id, "versions": await admin.history(campaign_id)})
+        except LookupError as exc:
+            return _error(str(exc), 404)
+
     return [
         Route("/api/campaigns", put, methods=["POST"]),
         Route("/api/campaigns/{campaign}", one, methods=["GET", "PATCH"]),
+        Route("/api/campaigns/{campaign}/versions", versions),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -180,3 +181,34 @@ def test_campaigns_made_over_the_api_are_listed_and_take_imports(config: Path, t
     rows = [line.split()[:6] for line in out.splitlines()[1:] if not line.startswith("  ")]
     assert rows == [["demo", "file", "predictive", "yes", "0", "0"],
                     ["spring", "api", "progressive", "yes", "2", "2"]]
+
+
+def test_history_lists_each_definition_newest_first(config: Path) -> None:
+    assert cli("list", "--config", str(config))[0] == 0  # the demo file: its first version
+    spring = parse_campaign({"id": "spring", "caller_id": "+12125550100"}, "body")
+
+    async def change() -> None:
+        async with await Store.open(config.parent / "data" / "callfloor.db") as db:
+            dialer = DialerStore(db)
+            await dialer.save_api_campaign(spring, NOW + 60, by="lead1")
+            await dialer.save_api_campaign(spring.model_copy(update={"grace": 1.5, "wrap_up": 10.0}),
+                                           NOW + 120, by="api:127.0.0.1")
+            await dialer.set_campaign_active("spring", False, NOW + 180, by="lead1")
+
+    asyncio.run(change())
+    code, out, err = cli("history", "spring", "--config", str(config))
+    assert (code, err) == (0, "")
+    assert [line.split() for line in out.splitlines()] == [
+        ["at", "source", "change", "by", "changed"],
+        ["2026-02-25", "06:16:20Z", "api", "stopped", "lead1", "active"],
+        ["2026-02-25", "06:15:20Z", "api", "updated", "api:127.0.0.1", "grace,", "wrap_up"],
+        ["2026-02-25", "06:14:20Z", "api", "created", "lead1", "(all)"],
+    ]
+    code, out, _ = cli("history", "demo", "--config", str(config))
+    assert out.splitlines()[1].split() == ["2026-02-25", "06:13:20Z", "file", "created", "-", "(all)"]
+    code, out, _ = cli("history", "spring", "--json", "--config", str(config))
+    versions = json.loads(out)["versions"]
+    assert [(v["change"], v["campaign"]["grace"]) for v in versions] == [
+        ("stopped", 1.5), ("updated", 1.5), ("created", 2.0)]
+    code, _, err = cli("history", "autumn", "--config", str(config))
+    assert (code, err) == (1, "callfloor campaign: no campaign 'autumn'\n")

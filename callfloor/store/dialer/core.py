@@ -14,7 +14,7 @@ from callfloor.store.schema import StoreError
 from callfloor.store.shared import SharedConnection
 from dialer.campaign import Campaign, RetryConfig
 from dialer.eligibility import ABANDON_HOLD
-from dialer.records import CampaignRow, LeadRow
+from dialer.records import CampaignRow, CampaignVersion, LeadRow
 
 __all__ = [
     "ABANDONED",
@@ -115,6 +115,29 @@ def marks(items: Collection[Any]) -> str:
     return ", ".join("?" * len(items))
 
 
+def _file_change(row: Sequence[Any] | None, name: str, config: str) -> str | None:
+    """What loading a campaign file does to the stored row ``(source, name, config)``: None when
+    nothing changes."""
+    if row is None:
+        return "created"
+    source, old_name, old_config = row
+    if source != "file":
+        return "file-took-over"
+    before, after = json.loads(old_config), json.loads(config)
+    if (old_name, before) == (name, after):
+        return None
+    if {**before, "active": after.get("active")} == after and old_name == name:
+        return "started" if after.get("active") else "stopped"
+    return "updated"
+
+
+def _version(conn: sqlite3.Connection, campaign_id: str, source: str, change: str, config: str,
+             by: str | None, now: float) -> None:
+    """One row of the campaign's history (inside the change's transaction)."""
+    conn.execute("INSERT INTO campaign_versions (campaign_id, source, change, config, changed_by, at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)", (campaign_id, source, change, config, by, now))
+
+
 class DialerBase(SharedConnection):
     """The connection, one-transaction writes, and the campaigns' settings."""
 
@@ -132,48 +155,60 @@ class DialerBase(SharedConnection):
 
     async def sync_campaigns(self, campaigns: Sequence[Campaign], now: float) -> None:
         """Write the loaded campaign files; a file campaign no longer loaded becomes inactive.
-        A file takes over an API campaign of the same id (the file wins); other API campaigns
-        are left as they are."""
+        A file takes over an API campaign of the same id (the file wins; the API's definition
+        stays in the campaign's history); other API campaigns are left as they are."""
 
         def work(conn: sqlite3.Connection) -> None:
             for c in campaigns:
+                config = c.model_dump_json()
+                row = conn.execute("SELECT source, name, config FROM campaigns WHERE id = ?",
+                                   (c.id,)).fetchone()
+                change = _file_change(row, c.name, config)
+                if change is None:
+                    continue
                 conn.execute(
                     "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
                     " VALUES (?, ?, ?, 'file', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                     " name = excluded.name, config = excluded.config, active = excluded.active,"
-                    " source = 'file', updated_at = excluded.updated_at"
-                    " WHERE campaigns.config != excluded.config OR campaigns.source != 'file'"
-                    " OR campaigns.name != excluded.name OR campaigns.active != excluded.active",
-                    (c.id, c.name, c.model_dump_json(), int(c.active), now, now),
+                    " source = 'file', updated_at = excluded.updated_at",
+                    (c.id, c.name, config, int(c.active), now, now),
                 )
+                _version(conn, c.id, "file", change, config, None, now)
             ids = [c.id for c in campaigns]
-            conn.execute(
-                f"UPDATE campaigns SET active = 0, updated_at = ? WHERE source = 'file' AND active = 1"
-                f" AND id NOT IN ({marks(ids)})",
-                (now, *ids),
-            )
+            gone = conn.execute(
+                f"SELECT id FROM campaigns WHERE source = 'file' AND active = 1 AND id NOT IN ({marks(ids)})",
+                ids).fetchall()
+            for (ident,) in gone:
+                config = conn.execute(
+                    "UPDATE campaigns SET active = 0, config = json_set(config, '$.active', json('false')),"
+                    " updated_at = ? WHERE id = ? RETURNING config", (now, ident)).fetchone()[0]
+                _version(conn, ident, "file", "file-removed", config, None, now)
 
         await self._atomic(work)
         self._campaigns.update((c.id, c) for c in campaigns)
 
-    async def save_api_campaign(self, campaign: Campaign, now: float) -> bool:
+    async def save_api_campaign(self, campaign: Campaign, now: float, *, by: str | None = None) -> bool:
         """Store a campaign defined over the HTTP API (source 'api'); True when it is new.
         ``CampaignSourceError`` when the id is a file campaign's."""
         created = False
 
         def work(conn: sqlite3.Connection) -> None:
             nonlocal created
-            row = conn.execute("SELECT source FROM campaigns WHERE id = ?", (campaign.id,)).fetchone()
+            row = conn.execute("SELECT source, name, config FROM campaigns WHERE id = ?",
+                               (campaign.id,)).fetchone()
             if row is not None and row[0] != "api":
                 raise CampaignSourceError(f"campaign {campaign.id!r} is defined in a campaign file;"
                                           " change the file (or use another id)")
             created = row is None
+            config = campaign.model_dump_json()
             conn.execute(
                 "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
                 " VALUES (?, ?, ?, 'api', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
                 " config = excluded.config, active = excluded.active, updated_at = excluded.updated_at",
-                (campaign.id, campaign.name, campaign.model_dump_json(), int(campaign.active), now, now),
+                (campaign.id, campaign.name, config, int(campaign.active), now, now),
             )
+            if row is None or (row[1], json.loads(row[2])) != (campaign.name, json.loads(config)):
+                _version(conn, campaign.id, "api", "created" if created else "updated", config, by, now)
 
         await self._atomic(work)
         self._campaigns[campaign.id] = campaign
@@ -189,15 +224,33 @@ class DialerBase(SharedConnection):
         rows = await self._rows("SELECT source FROM campaigns WHERE id = ?", (campaign_id,))
         return str(rows[0][0]) if rows else None
 
-    async def set_campaign_active(self, campaign_id: str, active: bool, now: float) -> Campaign:
+    async def set_campaign_active(self, campaign_id: str, active: bool, now: float, *,
+                                  by: str | None = None) -> Campaign:
         """Start or stop dialling a campaign (its stored settings say so too); a file campaign's
         file sets it again at the next start."""
-        campaign = (await self.campaign(campaign_id)).model_copy(update={"active": active})
-        await self._atomic(lambda conn: conn.execute(
-            "UPDATE campaigns SET active = ?, config = ?, updated_at = ? WHERE id = ?",
-            (int(active), campaign.model_dump_json(), now, campaign_id)))
+        before = await self.campaign(campaign_id)
+        campaign = before.model_copy(update={"active": active})
+        config = campaign.model_dump_json()
+
+        def work(conn: sqlite3.Connection) -> None:
+            source = conn.execute("UPDATE campaigns SET active = ?, config = ?, updated_at = ? WHERE id = ?"
+                                  " RETURNING source", (int(active), config, now, campaign_id)).fetchone()
+            if source is not None and before.active != active:
+                _version(conn, campaign_id, source[0], "started" if active else "stopped", config, by, now)
+
+        await self._atomic(work)
         self._campaigns[campaign_id] = campaign
         return campaign
+
+    async def versions(self, campaign_id: str) -> list[CampaignVersion]:
+        """Every definition the campaign has had, oldest first (``UnknownCampaignError`` if it
+        never existed)."""
+        rows = await self._rows(
+            "SELECT id, campaign_id, source, change, config, changed_by, at FROM campaign_versions"
+            " WHERE campaign_id = ? ORDER BY id", (campaign_id,))
+        if not rows and await self.campaign_source(campaign_id) is None:
+            raise UnknownCampaignError(f"no campaign {campaign_id!r}")
+        return [CampaignVersion(i, c, s, ch, json.loads(cfg), by, at) for i, c, s, ch, cfg, by, at in rows]
 
     async def campaigns(self) -> list[CampaignRow]:
         """Every stored campaign, by id."""

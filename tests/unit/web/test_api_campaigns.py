@@ -185,6 +185,35 @@ async def test_the_routes_create_read_replace_and_stop(tmp_path: Path) -> None:
         assert entry.actor == "api:127.0.0.1"
 
 
+async def test_the_versions_route_gives_the_history_newest_first(tmp_path: Path) -> None:
+    async with stack(tmp_path) as f:
+        auth = Auth(f.store, passwords=Passwords(FAST))
+        await add_user(auth, "lead", Role.LEAD)
+        await add_user(auth, "s1", Role.SEAT, seat="1001")
+        app = routed(f, auth)
+        async with client(app, "10.0.0.9") as remote:
+            headers = {"X-CSRF-Token": (await login(remote, "lead")).json()["csrf_token"]}
+            assert (await remote.post("/api/campaigns", json=spring(), headers=headers)).status_code == 201
+            assert (await remote.post("/api/campaigns", json=spring(grace=1.5), headers=headers)).status_code == 200
+        async with client(app, "127.0.0.1") as local:
+            assert (await local.patch("/api/campaigns/spring", json={"active": False})).status_code == 200
+            got = await local.get("/api/campaigns/spring/versions")
+            assert got.status_code == 200
+            rows = got.json()["versions"]
+            assert [(r["change"], r["by"], r["source"], r["changed"], r["campaign"]["active"]) for r in rows] == [
+                ("stopped", "api:127.0.0.1", "api", ["active"], False),
+                ("updated", "lead", "api", ["grace"], True),
+                ("created", "lead", "api", sorted(rows[2]["campaign"]), True)]
+            assert rows[1]["campaign"]["grace"] == 1.5
+            file_rows = (await local.get("/api/campaigns/renewals/versions")).json()["versions"]
+            assert [(r["change"], r["source"], r["by"]) for r in file_rows] == [("created", "file", None)]
+            missing = await local.get("/api/campaigns/autumn/versions")
+            assert (missing.status_code, missing.json()) == (404, {"error": "no campaign 'autumn'"})
+        async with client(app, "10.0.0.9") as seat:
+            await login(seat, "s1")
+            assert (await seat.get("/api/campaigns/spring/versions")).status_code == 403
+
+
 async def test_the_routes_answer_bad_requests_with_the_reasons(tmp_path: Path) -> None:
     async with stack(tmp_path) as f:
         auth = Auth(f.store, passwords=Passwords(FAST))
