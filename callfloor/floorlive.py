@@ -34,7 +34,7 @@ from callfloor.store import Store
 from callfloor.store.audit import AuditLog
 from callfloor.switchboard import Switchboard
 from dialer.campaign import Campaign
-from floor.metrics import FLOOR_STARTED, AlertThresholds, BadEvent, FloorMetrics
+from floor.metrics import FLOOR_STARTED, AlertThresholds, BadEvent, FloorMetrics, Subject
 from floor.states import PresenceAction
 from telephony.calls.commands import Publish
 from telephony.calls.listen import ListenError
@@ -156,10 +156,12 @@ class LiveFloor:
         self._flush_pending = False
         dirty, self._dirty = self._dirty, set()
         now = self.clock()
-        for kind, ident in sorted(dirty):
-            data = self.view(kind, ident, now)
-            if data is not None:
-                self._push({"type": kind, "id": ident, "data": data})
+        for subject in sorted(dirty):
+            try:
+                data = self.published(subject, now)
+            except (LookupError, ValueError):  # gone from the board since it was marked
+                continue
+            self._push({"type": subject[0], "id": subject[1], "data": data})
 
     def view(self, kind: str, ident: str, now: float) -> dict[str, Any] | None:
         """One queue, seat or campaign as the board shows it (None when unknown)."""
@@ -168,13 +170,22 @@ class LiveFloor:
         except (LookupError, ValueError):  # an unknown id, or not a queue, seat or campaign
             return None
 
+    def published(self, subject: Subject, now: float) -> dict[str, Any]:
+        """A queue, seat or campaign as the monitor's pages and its MQTT topic both carry it: the
+        metrics' view, a campaign's with its :meth:`dialling` state. LookupError when unknown."""
+        kind, ident = subject
+        data = self.metrics.view(subject, now)
+        return {**data, **self.dialling(ident, now)} if kind == "campaign" else data
+
     def campaign_tile(self, campaign_id: str, now: float) -> dict[str, Any] | None:
         """One campaign as the monitor's board shows it (None when unknown)."""
-        view = self.view("campaign", campaign_id, now)
-        return None if view is None else {**view, **self.dialling(campaign_id, now)}
+        try:
+            return self.published(("campaign", campaign_id), now)
+        except (LookupError, ValueError):
+            return None
 
     def dialling(self, campaign_id: str, now: float) -> dict[str, Any]:
-        """What the dialer adds to a campaign's tile on the monitor (not to its MQTT figures):
+        """What the dialer adds to a campaign's tile on the monitor and to its MQTT payload:
         ``active``, its ``mode`` and ``pacing_now`` (predictive falls back to progressive while
         the abandonment budget is spent), and the ``teams`` whose seats it assigns (by ``teams``
         or seat id); {} without the dialer."""
@@ -219,8 +230,6 @@ class LiveFloor:
     def _push(self, item: dict[str, Any]) -> None:
         if self.publisher is not None and item["type"] in ("queue", "seat", "campaign"):
             self.publisher.changed(item["type"], item["id"], item["data"], self.clock())
-        if item["type"] == "campaign" and item.get("data"):
-            item = {**item, "data": {**item["data"], **self.dialling(item["id"], self.clock())}}
         for queue in list(self.subscribers):
             try:
                 queue.put_nowait(item)
@@ -335,7 +344,7 @@ class LiveFloor:
                 now = self.clock()
                 self._check_alerts(now)
                 if self.publisher is not None:
-                    self.publisher.refresh(self.metrics, now)
+                    self.publisher.refresh(self.metrics, now, view=self.published)
             except Exception:  # the tick must outlive one bad figure; it is logged with its cause
                 log.exception("live floor tick failed")
 

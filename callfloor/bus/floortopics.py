@@ -7,7 +7,8 @@
     <prefix>/<site>/commands/seats/<id>/presence   {"action": "pause", "reason": "lunch", ...}
     <prefix>/<site>/commands/replies/<correlation id or seat>   {"ok": ..., ...}
 
-Payloads are :class:`floor.metrics.FloorMetrics` views as they are (schemas in ``docs/``).
+Payloads are :class:`floor.metrics.FloorMetrics` views (schemas in ``docs/``), or what the
+caller's ``view`` makes of a subject (``LiveFloor`` adds the dialer's state to a campaign).
 Publishing coalesces: a subject changed many times within ``interval`` (250 ms) goes out once,
 with its latest figures; every ``refresh`` seconds all subjects go out again so time-based
 figures (time in state, longest wait, the windows) stay fresh for a wallboard.
@@ -35,11 +36,13 @@ from callfloor.bus.mqtt import EventBus
 from callfloor.bus.subscription import BusMessage
 from floor.metrics import FloorMetrics, Subject
 
-__all__ = ["TOPICS", "Coalescer", "FloorPublisher"]
+__all__ = ["TOPICS", "Coalescer", "FloorPublisher", "SubjectView"]
 
 log = logging.getLogger("callfloor.bus.floor")
 
 TOPICS = {"queue": ("queues", "stats"), "seat": ("seats", "state"), "campaign": ("campaigns", "stats")}
+# A subject's payload at ``now`` (``FloorMetrics.view`` by default); raises on an unknown subject.
+SubjectView = Callable[[Subject, float], Mapping[str, Any]]
 
 
 class Coalescer:
@@ -146,18 +149,21 @@ class FloorPublisher:
         self.coalescer.mark([subject])
         self._send_due(now)
 
-    def publish_subjects(self, metrics: FloorMetrics, subjects: Iterable[Subject], now: float) -> None:
-        """The subjects ``FloorMetrics.apply`` named, with their figures at ``now``."""
+    def publish_subjects(self, metrics: FloorMetrics, subjects: Iterable[Subject], now: float, *,
+                         view: SubjectView | None = None) -> None:
+        """The subjects ``FloorMetrics.apply`` named, with their figures at ``now`` (as ``view``
+        makes them; ``metrics.view`` by default)."""
+        payload = metrics.view if view is None else view
         for subject in subjects:
-            self.changed(*subject, metrics.view(subject, now), now)
+            self.changed(*subject, payload(subject, now), now)
 
-    def refresh(self, metrics: FloorMetrics, now: float) -> bool:
+    def refresh(self, metrics: FloorMetrics, now: float, *, view: SubjectView | None = None) -> bool:
         """Every ``refresh`` seconds, all subjects again (time in state, waits, windows move on
-        without events); call it from a tick. Returns whether it was time."""
+        without events), as ``view`` makes them; call it from a tick. Returns whether it was time."""
         if self._next_refresh is not None and now < self._next_refresh:
             return False
         self._next_refresh = now + self.refresh_every
-        self.publish_subjects(metrics, metrics.subjects(), now)
+        self.publish_subjects(metrics, metrics.subjects(), now, view=view)
         return True
 
     def _send_due(self, now: float) -> None:

@@ -83,9 +83,13 @@ async def test_the_tile_carries_the_dialling_state_mode_and_teams(tmp_path: Path
         f.runtime.runs["spring"].tracker.add(time.time() - 10, CallKind.ABANDONED)
         tile = f.live.board(time.time())["campaigns"]["spring"]
         assert (tile["mode"], tile["pacing_now"], tile["dials"]) == ("predictive", "progressive", 0)
-        # MQTT's campaign figures stay the metrics' own (docs/schemas/campaign-stats.json)
+        # LiveFloor.view (a seat action's answer) stays the metrics' own; the tile and MQTT
+        # carry LiveFloor.published, the same object
         view = f.live.view("campaign", "spring", time.time())
         assert view is not None and not {"active", "mode", "pacing_now", "teams"} & set(view)
+        at = time.time()
+        assert f.live.campaign_tile("spring", at) == f.live.published(("campaign", "spring"), at)
+        assert f.live.campaign_tile("autumn", time.time()) is None
 
 
 async def test_a_lead_stops_and_starts_its_teams_campaign_and_every_page_sees_it(tmp_path: Path) -> None:
