@@ -27,6 +27,7 @@ from callfloor.store.dialer import DialerStore
 from callfloor.store.dialer.core import CampaignSourceError
 from dialer.campaign import Campaign, parse_campaign
 from dialer.records import history_rows
+from floor.errors import QueueInUse
 
 __all__ = ["BODY", "CampaignAdmin", "CampaignConflict"]
 
@@ -91,6 +92,50 @@ class CampaignAdmin:
         await self.audit.write(by, "campaign.active", f"campaign:{campaign_id}",
                                {"active": active, "source": source}, now)
         return campaign
+
+    async def delete(self, campaign_id: str, now: float, *, by: str) -> None:
+        """Delete a stopped API campaign whose calls have all ended: its queue leaves the ACD
+        (its seats keep their other queues), its tile the board and MQTT, its run the dialer; its
+        leads, attempts and history stay. ``LookupError`` if unknown, ``CampaignConflict`` for a
+        file campaign, a campaign still dialling, or a call still in progress."""
+        async with self._lock:
+            source = await self.ledger.campaign_source(campaign_id)
+            if source is None:
+                raise LookupError(f"no campaign {campaign_id!r}")
+            if source != "api":
+                raise CampaignConflict(f"campaign {campaign_id!r} is defined in a campaign file: remove"
+                                       " the file to end it (PATCH active=false stops it now)")
+            runtime = self.runtime
+            run = runtime.runs.get(campaign_id) if runtime is not None else None
+            if run is not None and runtime is not None:
+                self._retire(runtime, run.campaign, by)
+            await self.ledger.delete_api_campaign(campaign_id, now, by=by)
+        await self.audit.write(by, "campaign.deleted", f"campaign:{campaign_id}", {"source": source}, now)
+        log.info("campaign %s deleted over the API", campaign_id)
+
+    def _retire(self, runtime: DialerRuntime, campaign: Campaign, by: str) -> None:
+        """Take a running campaign off the floor, or raise ``CampaignConflict`` and change nothing."""
+        if campaign.active:
+            raise CampaignConflict(f"campaign {campaign.id!r} is dialling: stop it first"
+                                   " (PATCH active=false) and delete it once its calls have ended")
+        try:
+            run = runtime.remove_campaign(campaign.id)
+        except ValueError as exc:  # a dial in progress, or a launch under way
+            raise CampaignConflict(f"{exc}: delete it once its calls have ended") from None
+        queue = run.queue
+        board = runtime.board
+
+        def remove(t: float) -> None:
+            if queue in board.acd.snapshot(t).queues:
+                board.run(board.acd.remove_queue(queue, t, by=by), t)
+
+        try:
+            runtime.server.apply(remove)
+        except QueueInUse as exc:  # a call left in its queue: the campaign runs on, stopped
+            runtime.runs[campaign.id] = run
+            raise CampaignConflict(f"campaign {campaign.id!r}: {exc}") from None
+        if self.live is not None:
+            self.live.campaign_removed(campaign.id)
 
     async def definition(self, campaign_id: str) -> dict[str, Any]:
         """The campaign's keys as a file or a POST writes them, where it comes from, and what a

@@ -104,7 +104,7 @@ class DialerRuntime(DialerSeats):
                       min_ring=c.min_ring if c.cancel_surplus else None)
         return CampaignRun(c, pacer, tracker, c.window_rules(), campaign_queue(c.id))
 
-    # -- campaigns changed while running (callfloor/campaignadmin.py) ----------------------------
+    # -- campaigns changed while running (callfloor/campaignadmin.py); then start, warm, stop --------
     async def add_campaign(self, campaign: Campaign, tracker: AbandonTracker, now: float) -> CampaignRun:
         """Run a new campaign from now on, its pacer warmed from the ledger (``ValueError``: the
         id runs already). Its ACD queue must exist first."""
@@ -116,21 +116,27 @@ class DialerRuntime(DialerSeats):
         return run
 
     def replace_campaign(self, campaign: Campaign, now: float) -> CampaignRun:
-        """New settings for a running campaign (``KeyError``: not running). The pacer keeps what it
-        has learnt and the run its dials and counters; the mode, windows, retries and dispositions
-        apply from the next decision."""
-        run = self.runs[campaign.id]
-        run.replace(campaign)
-        return run
+        """New settings for a running campaign from the next decision (``KeyError``: not running);
+        the pacer keeps what it has learnt, the run its dials and counters."""
+        self.runs[campaign.id].replace(campaign)
+        return self.runs[campaign.id]
+
+    def remove_campaign(self, campaign_id: str) -> CampaignRun:
+        """Stop running a campaign for good (``KeyError``: not running; ``ValueError``: a dial in
+        progress or a launch under way); a seat previewing one of its leads is given back."""
+        run = self.runs[campaign_id]
+        if run.dials or campaign_id in self._busy:
+            raise ValueError(f"campaign {campaign_id!r} has {len(run.dials) or 'a'} dial(s) in progress")
+        for seat in [seat for seat, (held, _) in self.previews.items() if held is run]:
+            self.release(seat)
+        return self.runs.pop(campaign_id)
 
     def set_active(self, campaign_id: str, active: bool) -> CampaignRun:
-        """Start or stop launching dials for a campaign (``KeyError``: not running); calls in
-        progress carry on."""
+        """Start or stop launching dials (``KeyError``: not running); calls in progress carry on."""
         run = self.runs[campaign_id]
         run.campaign = run.campaign.model_copy(update={"active": active})
         return run
 
-    # -- lifetime --------------------------------------------------------------------------------
     async def warm(self, now: float, *, window: float = DEFAULT_WINDOW, limit: int = DEFAULT_LIMIT) -> None:
         """Before the first pacing decision: each campaign's pacer replays the campaign's closed
         attempts of the last ``window`` s (at most ``limit``), so it resumes where the last run

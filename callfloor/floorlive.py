@@ -83,14 +83,15 @@ class LiveFloor:
         self._decisions: deque[dict[str, Any]] = deque(maxlen=200)
         self._task: asyncio.Task[None] | None = None
         self._seat_teams = {s.id: s.team for s in settings.seats}
+        self._campaign_ids = [c.id for c in campaigns]  # the campaigns the service runs at start
         self.bad_events = 0
 
     # -- history at start-up ----------------------------------------------------------------------
     async def restore(self, store: Store, executor: FloorExecutor, now: float) -> int:
         """Fold the event log back in (today's queues and seats, 30 days of the dialer), then
         publish what the start means: seats the stop left logged in are logged out (their spans
-        end here for the reports too), and ``floor.started`` empties callers and dials.
-        Returns the number of events replayed."""
+        end here for the reports too), and ``floor.started`` empties callers and dials; a campaign
+        that no longer runs leaves the board. Returns the number of events replayed."""
         since = min(local_day_start(now), now - 3600.0)
         rows = await store.events_since(since, FLOOR_PREFIXES)
         rows += await store.events_since(now - DIALER_HISTORY_S, ("dialer.",))
@@ -111,8 +112,20 @@ class LiveFloor:
                     "previous_call_state": last.data.get("call_state"),
                     "previous_reason": last.data.get("reason"), "by": "restart", "ts": now},
                     store=True))
+        self._drop_gone_campaigns()
         executor.execute(Publish(FLOOR_STARTED, {"ts": now, "replayed": len(rows) - bad}, store=True))
         return len(rows) - bad
+
+    def _drop_gone_campaigns(self) -> None:
+        """The replay brings back every campaign of the last 30 days; one that no longer runs (a
+        campaign deleted, or its file removed) gets no tile, nor a retained topic from an earlier
+        run on a broker that keeps them."""
+        running = set(self._campaign_ids)
+        for kind, ident in self.metrics.subjects():
+            if kind == "campaign" and ident not in running:
+                for subject in sorted(self.metrics.remove_campaign(ident)):
+                    if self.publisher is not None:
+                        self.publisher.removed(*subject)
 
     # -- events in -------------------------------------------------------------------------------
     def on_event(self, kind: str, payload: Mapping[str, Any]) -> None:
@@ -140,6 +153,23 @@ class LiveFloor:
         else:
             changed = self.metrics.replace_queue(queue) | self.metrics.replace_campaign(campaign)
         self._mark(changed)
+
+    def campaign_removed(self, campaign_id: str) -> None:
+        """A campaign deleted at run time (its queue already gone from the ACD): off the board and
+        every open page, its retained MQTT topics cleared, its queue out of the watcher's homes."""
+        try:
+            gone = self.metrics.remove_campaign(campaign_id)
+        except LookupError:
+            return
+        queue = campaign_queue(campaign_id)
+        if self.watcher is not None:
+            homes = self.watcher.home_queues
+            homes.update((seat, tuple(q for q in queues if q != queue)) for seat, queues in homes.items())
+        self._dirty -= gone
+        for kind, ident in sorted(gone):
+            if self.publisher is not None:
+                self.publisher.removed(kind, ident)
+            self._to_pages({"type": kind, "id": ident, "data": None})  # the page drops the tile
 
     def campaign_switched(self, campaign_id: str) -> None:
         """A campaign started or stopped (``CampaignAdmin.set_active``): its tile, pushed again."""
@@ -230,6 +260,9 @@ class LiveFloor:
     def _push(self, item: dict[str, Any]) -> None:
         if self.publisher is not None and item["type"] in ("queue", "seat", "campaign"):
             self.publisher.changed(item["type"], item["id"], item["data"], self.clock())
+        self._to_pages(item)
+
+    def _to_pages(self, item: dict[str, Any]) -> None:
         for queue in list(self.subscribers):
             try:
                 queue.put_nowait(item)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from floor.core import AcdCore, QueueNotFound, flag, utc_day
-from floor.errors import ConfigError, DuplicateCall
+from floor.errors import ConfigError, DuplicateCall, QueueInUse
 from floor.events import (
     AcdCommand,
     AcdInput,
@@ -291,6 +291,32 @@ class Acd(AcdCore):
         self._check_overflow(config)
         out = self._begin(now)
         self._retune(old, config, now)
+        return self._finish(now, out)
+
+    def remove_queue(self, name: str, now: float, *, by: str = "acd") -> list[AcdCommand]:
+        """Take an empty queue off the floor (a campaign deleted at run time): its member seats
+        leave it (``SeatMembershipChanged``, their other queues kept), its counters go.
+
+        Raises :class:`QueueNotFound` for an unknown queue, and :class:`QueueInUse` while a call
+        is in it (waiting, ringing or bridged) or another queue overflows into it.
+        """
+        if name not in self._queues:
+            raise QueueNotFound(f"no queue {name!r}")
+        calls = sum(1 for c in self._callers.values() if c.queue == name)
+        if calls:
+            raise QueueInUse(f"queue {name} has {calls} call(s) in it")
+        feeding = sorted(q.name for q in self._queues.values() if q.name != name and q.overflow is not None
+                         and q.overflow.kind is OverflowKind.QUEUE and q.overflow.name == name)
+        if feeding:
+            raise QueueInUse(f"queue {name} is the overflow of {', '.join(feeding)}")
+        out = self._begin(now, None, by)
+        for s in self._seats.values():
+            if name in s.queues:
+                self._touch(s)
+                s.queues = s.queues - {name}
+                out.append(SeatMembershipChanged(s.id, tuple(sorted(s.queues)), now, by))
+        del self._queues[name], self._qstats[name]
+        self._rr.pop(name, None)
         return self._finish(now, out)
 
     # ---- time --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ __all__ = [
     "FeatureCodeError",
     "FloorError",
     "InvalidTransition",
+    "QueueInUse",
     "UnknownQueue",
     "UnknownSeat",
 ]
@@ -24,6 +25,10 @@ class FloorError(Exception):
 
 class ConfigError(FloorError, ValueError):
     """A seat, queue or feature-code configuration is inconsistent; the message names the item."""
+
+
+class QueueInUse(ConfigError):
+    """A queue cannot be removed: calls are in it, or another queue overflows into it."""
 
 
 class UnknownSeat(FloorError, LookupError):

@@ -146,6 +146,20 @@ class FloorMetrics:
             raise CampaignNotFound(f"no campaign {spec.id!r} on the board")
         return self.add_campaign(spec)
 
+    def remove_campaign(self, campaign_id: str) -> frozenset[Subject]:
+        """Take a campaign deleted at run time, and its queue, off the board; the subjects gone."""
+        campaign = self._campaigns.pop(campaign_id, None)
+        if campaign is None:
+            raise CampaignNotFound(f"no campaign {campaign_id!r} on the board")
+        queue = campaign.spec.queue
+        del self._by_queue[queue]
+        for seat_id in self._lent.pop(campaign_id):
+            self._seats[seat_id].lent_to = None
+        for seat in self._seats.values():
+            seat.queues = seat.queues - {queue}
+        gone: set[Subject] = {("campaign", campaign_id), ("queue", queue)}
+        return frozenset(gone if self._queues.pop(queue, None) is not None else gone - {("queue", queue)})
+
     # ---- events in ---------------------------------------------------------------------------
 
     def apply(self, kind: str, at: float, payload: Payload) -> frozenset[Subject]:

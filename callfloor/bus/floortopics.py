@@ -76,6 +76,11 @@ class Coalescer:
         self._last.update(dict.fromkeys(out, now))
         return out
 
+    def forget(self, subject: Subject) -> None:
+        """The subject is gone: nothing of it is pending any more."""
+        self._pending.pop(subject, None)
+        self._last.pop(subject, None)
+
     def next_deadline(self) -> float | None:
         """When the next pending subject may go out (``None``: nothing pending)."""
         return min((self._last.get(s, -1e18) + self.interval for s in self._pending), default=None)
@@ -148,6 +153,17 @@ class FloorPublisher:
         self._latest[subject] = data
         self.coalescer.mark([subject])
         self._send_due(now)
+
+    def removed(self, kind: str, ident: str) -> None:
+        """A subject gone from the floor (a campaign deleted): its retained topic is cleared, so
+        a wallboard subscribing later does not show it; a change still pending is dropped."""
+        subject = (kind, ident)
+        self._latest.pop(subject, None)
+        self.coalescer.forget(subject)
+        try:
+            self.bus.clear_retained(self.topic(subject))
+        except ValueError as exc:  # an id that never was a topic level: nothing was retained
+            log.error("floor topics: %s; nothing to clear", exc)
 
     def publish_subjects(self, metrics: FloorMetrics, subjects: Iterable[Subject], now: float, *,
                          view: SubjectView | None = None) -> None:

@@ -130,11 +130,21 @@ class EventBus:
             raise ValueError(f"qos must be 0, 1 or 2, got {qos}")
         body = {"ts": self._clock(), **payload} if stamp else dict(payload)
         data = json.dumps(body, separators=(",", ":"), default=str).encode()
-        if self._queue.full():
+        self._enqueue(_Outgoing(topic, data, qos, retain))
+
+    def _enqueue(self, item: _Outgoing) -> None:
+        if self._queue.full():  # the oldest goes: a stale figure matters less than the latest
             self._queue.get_nowait()
             self._queue.task_done()
             self.dropped += 1
-        self._queue.put_nowait(_Outgoing(topic, data, qos, retain))
+        self._queue.put_nowait(item)
+
+    def clear_retained(self, topic: str) -> None:
+        """Delete the retained message of ``topic`` (an empty retained payload, MQTT 3.1.1
+        3.3.1.3): a subject gone from the floor is not shown to later subscribers."""
+        if not topic or "+" in topic or "#" in topic:
+            raise ValueError(f"cannot clear {topic!r}: empty or has wildcards")
+        self._enqueue(_Outgoing(topic, b"", 1, True))
 
     def publish_event(self, kind: str, payload: Mapping[str, Any], *, qos: int = 0) -> None:
         """Publish an event (seat registered, call offered/answered/ended) under events/<kind>."""

@@ -5,6 +5,7 @@ a server-sent event stream), disposition and callback.
     POST /api/campaigns                       create or replace an API campaign (JSON: its keys)
     GET  /api/campaigns/{id}                  a campaign's keys, source and warnings
     PATCH /api/campaigns/{id}                 {"active": true|false}: start or stop dialling it
+    DELETE /api/campaigns/{id}                delete a stopped API campaign whose calls have ended
     GET  /api/campaigns/{id}/versions         every definition it has had, newest first
     POST /api/campaigns/{id}/leads            a lead CSV as the body (?dry_run=1 to only check)
     GET  /api/dnc?number=N                    the entries that block N
@@ -213,6 +214,12 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         try:
             if request.method == "GET":
                 return JSONResponse(await admin.definition(campaign_id))
+            if request.method == "DELETE":
+                refused = _not_an_editor(request)
+                if refused is not None:
+                    return refused
+                await admin.delete(campaign_id, clock(), by=_actor(request))
+                return JSONResponse({"id": campaign_id, "deleted": True})
             body, refused = await _json_body(request)
             if refused is not None:
                 return refused
@@ -223,6 +230,8 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
             return JSONResponse(await admin.definition(campaign_id))
         except LookupError as exc:
             return _error(str(exc), 404)
+        except CampaignConflict as exc:
+            return _error(str(exc), 409)
 
     async def versions(request: Request) -> JSONResponse:
         campaign_id = request.path_params["campaign"]
@@ -233,16 +242,16 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
 
     return [
         Route("/api/campaigns", put, methods=["POST"]),
-        Route("/api/campaigns/{campaign}", one, methods=["GET", "PATCH"]),
+        Route("/api/campaigns/{campaign}", one, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/campaigns/{campaign}/versions", versions),
     ]
 
 
 async def _json_body(request: Request) -> tuple[Any, JSONResponse | None]:
     """The JSON body of a change, or the answer refusing the request (role, type, syntax)."""
-    user = current_user(request)
-    if user is not None and user.role not in CAMPAIGN_EDITORS and user.role is not Role.ADMIN:
-        return None, _error("only team leads and admins change campaigns", 403)
+    refused = _not_an_editor(request)
+    if refused is not None:
+        return None, refused
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return None, _error(f"Content-Type {content_type or '(none)'} refused: send application/json", 415)
@@ -250,6 +259,14 @@ async def _json_body(request: Request) -> tuple[Any, JSONResponse | None]:
         return await request.json(), None
     except ValueError as exc:
         return None, _error(f"the body is not JSON: {exc}")
+
+
+def _not_an_editor(request: Request) -> JSONResponse | None:
+    """403 for a logged-in user who may not change campaigns (None: go on)."""
+    user = current_user(request)
+    if user is not None and user.role not in CAMPAIGN_EDITORS and user.role is not Role.ADMIN:
+        return _error("only team leads and admins change campaigns", 403)
+    return None
 
 
 def _active_problems(body: Any) -> list[str]:

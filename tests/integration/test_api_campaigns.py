@@ -1,11 +1,14 @@
 """A campaign created over the HTTP API on a floor whose campaign directory is empty: its leads
 imported over the API, the SIPp carrier gets an INVITE for each and a baresip seat takes the
 answered calls; stopped with PATCH, it dials no more; after a restart it is still there, stopped.
+Deleted, it leaves the floor; after another restart it does not come back, not even as a tile
+rebuilt from its dialer events, and its calls are still in the day's report.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -88,6 +91,7 @@ async def test_a_campaign_made_over_the_api_dials_stops_and_survives_a_restart(t
             assert {n: attempts(service)[n] for n in ANSWERING} == {n: ("answered", SEAT) for n in ANSWERING}
             calls = [c for c in await service.store.calls() if c.direction == "outbound"]
             assert sorted((c.callee, c.seat_id) for c in calls) == [(n, SEAT) for n in ANSWERING]
+            day = time.strftime("%Y-%m-%d", time.localtime())  # of the calls, in the machine's zone
 
             stopped = await client.patch("/api/campaigns/spring", json={"active": False})
             assert (stopped.status_code, stopped.json()["campaign"]["active"]) == (200, False)
@@ -107,3 +111,19 @@ async def test_a_campaign_made_over_the_api_dials_stops_and_survives_a_restart(t
         assert body["campaign"]["seats"] == [SEAT]
         assert [c["id"] for c in (await client.get("/api/campaigns")).json()] == ["spring"]
         assert LATER not in attempts(service)
+        deleted = await client.delete("/api/campaigns/spring")
+        assert (deleted.status_code, deleted.json()) == (200, {"id": "spring", "deleted": True})
+        assert (await client.get("/api/campaigns/spring")).status_code == 404
+        assert service.live is not None and "spring" not in service.live.board(time.time())["campaigns"]
+
+    async with floor(settings_for(tmp_path), http=True) as service, api(service) as client:
+        assert service.dialer is not None and service.dialer.runs == {}
+        assert (await client.get("/api/campaigns")).json() == []
+        assert service.live is not None
+        board = service.live.board(time.time())  # 30 days of spring's dialer events replayed
+        assert "spring" not in board["campaigns"] and "campaign-spring" not in board["queues"]
+        versions = (await client.get("/api/campaigns/spring/versions")).json()["versions"]
+        assert [v["change"] for v in versions] == ["deleted", "stopped", "created"]
+        report = (await client.get(f"/api/reports/outbound?day={day}&by=seat")).json()
+        [row] = report["campaigns"]  # its leads and attempts stay: the day's figures do not change
+        assert (row["key"], row["dials"], row["connects"]) == ("spring", 2, 2)

@@ -170,7 +170,7 @@ class DialerBase(SharedConnection):
                     "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
                     " VALUES (?, ?, ?, 'file', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                     " name = excluded.name, config = excluded.config, active = excluded.active,"
-                    " source = 'file', updated_at = excluded.updated_at",
+                    " source = 'file', updated_at = excluded.updated_at, deleted_at = NULL",
                     (c.id, c.name, config, int(c.active), now, now),
                 )
                 _version(conn, c.id, "file", change, config, None, now)
@@ -194,20 +194,21 @@ class DialerBase(SharedConnection):
 
         def work(conn: sqlite3.Connection) -> None:
             nonlocal created
-            row = conn.execute("SELECT source, name, config FROM campaigns WHERE id = ?",
+            row = conn.execute("SELECT source, name, config, deleted_at FROM campaigns WHERE id = ?",
                                (campaign.id,)).fetchone()
             if row is not None and row[0] != "api":
                 raise CampaignSourceError(f"campaign {campaign.id!r} is defined in a campaign file;"
                                           " change the file (or use another id)")
-            created = row is None
+            created = row is None or row[3] is not None  # a deleted campaign's id comes back
             config = campaign.model_dump_json()
             conn.execute(
                 "INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
                 " VALUES (?, ?, ?, 'api', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-                " config = excluded.config, active = excluded.active, updated_at = excluded.updated_at",
+                " config = excluded.config, active = excluded.active, updated_at = excluded.updated_at,"
+                " deleted_at = NULL",
                 (campaign.id, campaign.name, config, int(campaign.active), now, now),
             )
-            if row is None or (row[1], json.loads(row[2])) != (campaign.name, json.loads(config)):
+            if created or (row[1], json.loads(row[2])) != (campaign.name, json.loads(config)):
                 _version(conn, campaign.id, "api", "created" if created else "updated", config, by, now)
 
         await self._atomic(work)
@@ -216,13 +217,37 @@ class DialerBase(SharedConnection):
 
     async def api_campaigns(self) -> list[Campaign]:
         """The campaigns stored by the HTTP API, by id."""
-        rows = await self._rows("SELECT config FROM campaigns WHERE source = 'api' ORDER BY id")
+        rows = await self._rows("SELECT config FROM campaigns WHERE source = 'api' AND deleted_at IS NULL"
+                                " ORDER BY id")
         return [Campaign.model_validate_json(r[0]) for r in rows]
 
     async def campaign_source(self, campaign_id: str) -> str | None:
-        """'file' or 'api' (None: no such campaign)."""
-        rows = await self._rows("SELECT source FROM campaigns WHERE id = ?", (campaign_id,))
+        """'file' or 'api' (None: no such campaign, or deleted)."""
+        rows = await self._rows("SELECT source FROM campaigns WHERE id = ? AND deleted_at IS NULL",
+                                (campaign_id,))
         return str(rows[0][0]) if rows else None
+
+    async def delete_api_campaign(self, campaign_id: str, now: float, *, by: str | None = None) -> None:
+        """Delete a campaign made over the API: it stops and no longer runs, lists or takes leads;
+        its row, leads and attempts stay for the reports (``UnknownCampaignError``; a file
+        campaign's id: ``CampaignSourceError``)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            row = conn.execute("UPDATE campaigns SET active = 0, deleted_at = ?, updated_at = ?,"
+                               " config = json_set(config, '$.active', json('false'))"
+                               " WHERE id = ? AND source = 'api' AND deleted_at IS NULL RETURNING config",
+                               (now, now, campaign_id)).fetchone()
+            if row is None:
+                found = conn.execute("SELECT source FROM campaigns WHERE id = ? AND deleted_at IS NULL",
+                                     (campaign_id,)).fetchone()
+                if found is None:
+                    raise UnknownCampaignError(f"no campaign {campaign_id!r}")
+                raise CampaignSourceError(f"campaign {campaign_id!r} is defined in a campaign file;"
+                                          " remove the file to end it")
+            _version(conn, campaign_id, "api", "deleted", row[0], by, now)
+
+        await self._atomic(work)
+        self._campaigns.pop(campaign_id, None)
 
     async def set_campaign_active(self, campaign_id: str, active: bool, now: float, *,
                                   by: str | None = None) -> Campaign:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from floor.acd import Acd, QueueNotFound
-from floor.errors import ConfigError, UnknownQueue
+from floor.errors import ConfigError, QueueInUse, UnknownQueue
 from floor.events import OfferCall, QueueEvent, SeatMembershipChanged
 from floor.events import QueueEventKind as K
 from floor.model import OverflowTarget, QueueConfig, Strategy
@@ -162,3 +162,40 @@ def test_overflow_when_no_seats_switched_on_sends_stranded_callers_at_once() -> 
                                        announce_every=None), 3.0)
     assert overflows(out) == [("c1", "q", "flow:after-hours", "no-seats")]
     assert waits(acd, "q", 3.0) == []
+
+
+def test_an_empty_queue_is_removed_and_its_seats_keep_their_other_queues() -> None:
+    acd = make_acd([QueueConfig("sales", wrap_up=5, announce_every=None),
+                    QueueConfig("campaign-spring", wrap_up=5, announce_every=None)],
+                   [seat("s1", "sales", "campaign-spring"), seat("s2", "campaign-spring"), seat("s3", "sales")],
+                   ready=["s1", "s2", "s3"])
+    assert offers(acd.caller_joined("d1", "campaign-spring", 1.0)) == [("d1", "s1")]
+    acd.offer_accepted("d1", "s1", 2.0)
+    with pytest.raises(QueueInUse, match="queue campaign-spring has 1 call"):
+        acd.remove_queue("campaign-spring", 3.0)
+    acd.call_ended("d1", "s1", 10.0)  # s1 wraps up until 15.0; the call has left the queue
+    out = acd.remove_queue("campaign-spring", 11.0, by="lead1")
+    assert of(out, SeatMembershipChanged) == [SeatMembershipChanged("s1", ("sales",), 11.0, "lead1"),
+                                              SeatMembershipChanged("s2", (), 11.0, "lead1")]
+    snap = acd.snapshot(11.0)
+    assert list(snap.queues) == ["sales"]
+    assert (snap.seats["s1"].queues, snap.seats["s2"].queues) == (("sales",), ())
+    with pytest.raises(UnknownQueue, match="no queue 'campaign-spring'"):
+        acd.caller_joined("d2", "campaign-spring", 12.0)
+    with pytest.raises(QueueNotFound, match="no queue 'campaign-spring'"):
+        acd.remove_queue("campaign-spring", 12.0)
+    acd.handle_timer(15.0)  # s1's wrap-up ends as usual
+    assert acd.snapshot(15.0).seats["s1"].presence.value == "ready"
+    acd.set_presence("s3", PresenceAction.PAUSE, 16.0, reason="lunch")
+    out = acd.caller_joined("c1", "sales", 17.0)
+    assert offers(out) == [("c1", "s1")]  # s1 still serves sales; s2 serves nothing now
+
+
+def test_a_queue_another_overflows_into_is_not_removed() -> None:
+    acd = make_acd([QueueConfig("backup", announce_every=None),
+                    QueueConfig("sales", max_wait=30, overflow=OverflowTarget.parse("queue:backup"),
+                                announce_every=None)], [seat("s1", "backup")])
+    with pytest.raises(QueueInUse, match="queue backup is the overflow of sales"):
+        acd.remove_queue("backup", 1.0)
+    assert list(acd.snapshot(1.0).queues) == ["backup", "sales"]
+    assert acd.snapshot(1.0).seats["s1"].queues == ("backup",)

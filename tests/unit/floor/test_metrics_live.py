@@ -121,3 +121,23 @@ def test_a_campaign_added_at_run_time_counts_its_dials_and_seats_and_keeps_them_
         1, 1, 0.01, {"busy": 0, "idle": 1})
     assert "campaign-spring" not in m.board(T + 13)["campaigns"]
     assert list(m.board(T + 13)["campaigns"]) == ["spring"]
+
+
+def test_a_deleted_campaign_leaves_the_board_with_its_queue() -> None:
+    acd, m = floor()
+    spring = Campaign(id="spring", caller_id="+12125550100")
+    (queue,) = campaign_queues([spring])
+    acd.add_queue(queue, T + 10)
+    m.add_queue(queue)
+    m.add_campaign(spring)
+    feed(m, acd.set_membership("s1", ["sales", "campaign-spring"], T + 11))
+    assert m.seat("s1", T + 11)["queues"] == ["campaign-spring", "sales"]
+    changed = feed(m, acd.remove_queue("campaign-spring", T + 12, by="lead1"))
+    assert changed == {("seat", "s1"), ("queue", "sales"), ("queue", "campaign-spring"), ("campaign", "spring")}
+    assert m.remove_campaign("spring") == {("campaign", "spring"), ("queue", "campaign-spring")}
+    assert m.subjects() == [("queue", "sales"), ("seat", "s1")]
+    board = m.board(T + 13)
+    assert (list(board["queues"]), board["campaigns"], board["seats"]["s1"]["queues"]) == (["sales"], {}, ["sales"])
+    assert pick(m.queue("sales", T + 13), "seats")[0] == {**EMPTY_SEATS, "ready": 1}
+    with pytest.raises(CampaignNotFound, match="no campaign 'spring' on the board"):
+        m.remove_campaign("spring")

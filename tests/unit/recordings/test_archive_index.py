@@ -72,7 +72,8 @@ async def test_searches(env) -> None:  # type: ignore[no-untyped-def]
     await _call(store, storage, "out1", seat="1003", caller="+15550100", callee="+15553330000", at=T0 + 7200)
     db = store._db
     await store.record_event("queue.joined", "in1", T0 + 0.5, {"call": "in1", "queue": "sales", "ts": T0 + 0.5})
-    await db.execute("INSERT INTO campaigns VALUES ('renew', 'Renewals', '{}', 'file', 1, 0, 0)")
+    await db.execute("INSERT INTO campaigns (id, name, config, source, active, created_at, updated_at)"
+                     " VALUES ('renew', 'Renewals', '{}', 'file', 1, 0, 0)")
     await db.execute("INSERT INTO leads (id, campaign_id, number, imported_at) VALUES (1, 'renew', '+15553330000', 0)")
     await db.execute("INSERT INTO attempts (id, lead_id, campaign_id, number, call_uuid, mode, state, outcome,"
                      " created_at, seat_id) VALUES (1, 1, 'renew', '+15553330000', 'out1', 'predictive', 'closed',"

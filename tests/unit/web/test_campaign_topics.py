@@ -6,6 +6,7 @@ dialer wiring (monitorkit.dialer_floor), an in-process amqtt broker and a real s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -38,12 +39,17 @@ class Published:
 
 
 @asynccontextmanager
-async def publishing(tmp_path: Path) -> AsyncIterator[Published]:
+async def publishing(tmp_path: Path, broker: MqttEndpoint | None = None) -> AsyncIterator[Published]:
     """CAMPAIGNS on the dialer wiring, with a LiveFloor built as ``callfloor.app`` builds it
-    (``bus=``) and started (its tick refreshes the topics), and the admin that stops campaigns."""
+    (``bus=``) and started (its tick refreshes the topics), and the admin that stops campaigns;
+    on ``broker``, else on an in-process one."""
     settings = dialer_settings(tmp_path, bus={"site": "floor1", "topic_prefix": "acme"})
-    async with EmbeddedBroker("127.0.0.1", 0) as broker, dialer_floor(settings, CAMPAIGNS) as f:
-        endpoint = MqttEndpoint(broker.host, broker.port)
+    async with contextlib.AsyncExitStack() as stack:
+        if broker is None:
+            embedded = await stack.enter_async_context(EmbeddedBroker("127.0.0.1", 0))
+            broker = MqttEndpoint(embedded.host, embedded.port)
+        f = await stack.enter_async_context(dialer_floor(settings, CAMPAIGNS))
+        endpoint = broker
         async with EventBus(endpoint, topic_prefix="acme", site="floor1") as bus:
             await asyncio.wait_for(bus.wait_connected(), 10)
             live = LiveFloor(settings, f.live.sip, f.board, CAMPAIGNS, f.audit, bus=bus)
@@ -148,3 +154,4 @@ async def test_without_the_dialer_a_campaign_is_published_as_its_figures(tmp_pat
         assert not set(DIALLING) & set(spring) and errors(spring, load("campaign-stats.json")) == []
         f.live.dialer = f.runtime
         assert f.live.published(("queue", "support"), now) == f.live.metrics.view(("queue", "support"), now)
+
