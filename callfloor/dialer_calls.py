@@ -51,7 +51,10 @@ class CampaignRun:
 
     def replace(self, campaign: Campaign) -> None:
         """New settings from now on: the pacer keeps its estimators (a mode change just sets the
-        mode), the tracker its history (with the new target), the run its dials and counters."""
+        mode, a new fixed ``wrap_up`` is known at once), the tracker its history (with the new
+        target), the run its dials and counters."""
+        if campaign.wrap_up != self.campaign.wrap_up:
+            self.pacer.set_wrap_up(campaign.wrap_up)
         self.campaign = campaign
         self.windows = campaign.window_rules()
         self.zones_at = -1e18  # the new windows are looked at on the next decision

@@ -360,8 +360,15 @@ class SeatModel:
     def __init__(self, talk_prior: float = 120.0, wrap_prior: float = 15.0, memory: float = 500.0,
                  wrap_limit: float = 600.0, width: float = 0.25) -> None:
         self.talk = LogNormalEstimate(talk_prior, 1.0, prior_weight=30.0, memory=memory)
+        self._memory = memory
         self.wrap = DecayingHistogram(width, wrap_limit, memory=memory)
         self.wrap.add_uniform(wrap_prior * 0.5, wrap_prior * 1.5, 3.0)
+
+    def set_wrap(self, duration: float) -> None:
+        """Every wrap-up lasts ``duration`` s from now on (a campaign's ``wrap_up`` changed): known
+        exactly at once, what was learnt of the old one dropped."""
+        self.wrap = DecayingHistogram(self.wrap.width, self.wrap.limit, memory=self._memory)
+        self.wrap.observe(duration)
 
     def observe_talk(self, duration: float) -> None:
         """A call ended after ``duration`` s of talk."""

@@ -184,6 +184,13 @@ class Pacer:
         self._priced = None
         self.seats.observe_wrap(duration)
 
+    def set_wrap_up(self, duration: float) -> None:
+        """The campaign's fixed wrap-up changed: seats are expected free after the new one at the
+        next decision (not after many calls have taught it)."""
+        self._priced = None
+        self.seats.set_wrap(duration)
+        self.lookahead.invalidate()
+
     # -- decisions ----------------------------------------------------------------------------
     def effective_mode(self, snapshot: PacingSnapshot) -> Mode:
         """The mode this snapshot is paced in: predictive falls back to progressive when the

@@ -252,3 +252,16 @@ def test_decide_after_the_cancellation_check_prices_the_same_floor() -> None:
     checked.observe_talk(5.0)
     fresh.observe_talk(5.0)
     assert checked.decide(snap) == fresh.decide(snap)
+
+
+def test_a_new_wrap_up_is_known_at_the_next_decision() -> None:
+    pacer = Pacer(Mode.PREDICTIVE, priors=PacerPriors(answer_rate=0.25, wrap_up=15.0))
+    for _ in range(200):
+        pacer.observe_wrap(15.0)
+    floor = snapshot(wrapping=(12.0,) * 8, talking=(5.0,) * 2, abandon_slack=math.inf)
+    before = pacer.decide(floor)
+    assert before >= 8  # eight seats free in 3 s
+    pacer.set_wrap_up(60.0)  # the campaign's wrap-up is now a minute: they are free in 48 s
+    assert pacer.seats.wrap_free_within(12.0, 40.0) == 0.0
+    assert pacer.seats.wrap_free_within(12.0, 48.25) == pytest.approx(1.0)
+    assert pacer.decide(floor) == 0  # an answer 4-20 s out would find no seat

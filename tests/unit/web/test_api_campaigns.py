@@ -79,12 +79,14 @@ async def test_a_replaced_campaign_keeps_its_run_and_moves_its_seats(tmp_path: P
         run.launched, run.paced_out = 7, 2
         campaign, created = await f.admin.put(
             spring(mode="progressive", teams=[], seats=["1003"], target_abandon=0.02, grace=1.5,
-                   windows={"hours": ["mon-fri 09:00-17:00"]}), NOW + 60, by="ann")
+                   wrap_up=45, windows={"hours": ["mon-fri 09:00-17:00"]}), NOW + 60, by="ann")
         assert not created
         assert f.runtime.runs["spring"] is run and (run.pacer, run.tracker) == (pacer, tracker)
         assert (run.launched, run.paced_out, run.campaign) == (7, 2, campaign)
         assert (run.pacer.mode, run.tracker.target) == (Mode.PROGRESSIVE, 0.02)
         assert run.pacer.lookahead.config.grace == 1.5  # answers are priced with the new grace
+        seats = run.pacer.seats  # and seats free after the new wrap-up, from the next decision
+        assert (seats.wrap_free_within(0.0, 44.0), seats.wrap_free_within(0.0, 45.25)) == (0.0, 1.0)
         monday = run.windows.countries["GB"].weekly[0]
         assert [(r.start, r.end) for r in monday] == [(9 * 3600, 17 * 3600)]  # the new hours
         assert (f.queues_of("1001"), f.queues_of("1003")) == ((), ("campaign-renewals", "campaign-spring", "support"))
