@@ -38,6 +38,7 @@ from telephony.calls.policy import EnginePolicy
 from telephony.calls.routing import InviteRouting
 from telephony.calls.seats import SeatDesk
 from telephony.calls.trunk import TrunkRegistration
+from telephony.calls.uas import UasLeg
 from telephony.sip.errors import ParseError, RemoteProtocolError
 from telephony.sip.message import Request, Response
 from telephony.sip.transaction import (
@@ -228,6 +229,13 @@ class CallEngine(InviteRouting):
         self.listening.stop_all(now)
         if self.trunk_registration is not None:
             self.trunk_registration.stop(now)
+
+    def release_held_byes(self, now: float) -> None:
+        """The last step of a drain: BYEs still held for a late ACK go out now."""
+        self.ctx.now = now
+        for leg in list(self.ctx.legs.values()):
+            if isinstance(leg, UasLeg):
+                leg.release_held_bye(now)
 
     # -- dispatch ---------------------------------------------------------------------------
     def _dispatch(self, event: TxEvent, now: float) -> None:

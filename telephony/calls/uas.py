@@ -155,6 +155,11 @@ class UasLeg(Leg):
             return
         super()._send_bye(now, reason)
 
+    def release_held_bye(self, now: float) -> None:
+        """Send a BYE held for the ACK now (§15 has a UA that stays wait; one stopping cannot)."""
+        if self._bye_held:
+            self._ack_wait_over(now)
+
     def _ack_wait_over(self, now: float) -> None:
         self.ack_pending = False
         if self._bye_held:

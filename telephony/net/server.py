@@ -24,6 +24,8 @@ __all__ = ["Executor", "SipServer"]
 
 log = logging.getLogger("callfloor.server")
 
+BYE_GRACE = 2.0  # seconds of a drain left for BYEs held for a late ACK, once they are sent
+
 
 class Executor(Protocol):
     """Carries out the engine's commands (media, records, bus)."""
@@ -122,7 +124,14 @@ class SipServer:
         self.engine.drain(self.clock())
         self._pump()
         deadline = time.monotonic() + timeout
+        release: float | None = deadline - min(BYE_GRACE, timeout / 2)
         while self.engine.calls and time.monotonic() < deadline:
+            if release is not None and time.monotonic() >= release:
+                # A BYE held for a late ACK (RFC 3261 §15) would wait up to 32 s: sent now, it
+                # still reaches the peer before the sockets close; held, it never would.
+                self.engine.release_held_byes(self.clock())
+                self._pump()
+                release = None
             await asyncio.sleep(0.05)
         if self.engine.calls:
             log.warning("%d calls still closing at shutdown", len(self.engine.calls))

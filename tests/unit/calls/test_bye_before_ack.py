@@ -101,6 +101,22 @@ def test_no_ack_at_all_sends_the_bye_when_the_200_retransmissions_give_up() -> N
     floor.quiet()                                            # one call-ended row: not ack_timeout too
 
 
+def test_a_drain_that_runs_out_sends_the_held_bye_without_the_ack() -> None:
+    floor = Floor()
+    call, phone, seat, _, leg = answered_not_acked(floor)
+    floor_shuts_down(floor, phone, seat)
+    floor.expect_commands("CloseMedia", "WriteCallEnded shutdown", "Publish call.ended")
+    floor.advance(8.0)                                       # the drain's wait: still no ACK
+    floor.carrier.expect_nothing()
+    floor.engine.release_held_byes(floor.now)                # its last seconds: BYE now, not never
+    bye = floor.carrier.expect("BYE")
+    check_bye(bye, call, "shutdown")
+    floor.carrier.reply(bye, 200)
+    assert_closed(floor, leg)
+    floor.engine.release_held_byes(floor.now)                # nothing held any more: nothing sent
+    floor.carrier.expect_nothing()
+
+
 def test_bye_from_the_caller_instead_of_its_ack_closes_the_leg_without_ours() -> None:
     floor = Floor()
     call, phone, seat, _, leg = answered_not_acked(floor)
