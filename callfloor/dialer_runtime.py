@@ -360,10 +360,10 @@ class DialerRuntime(DialerSeats):
         self.executor.write(write)
         self.publish("dialer.attempt", now, campaign=dial.run.id, call=dial.uuid, lead=dial.lead.id,
                      attempt=attempt_id, outcome=outcome, seat=dial.seat, amd=dial.amd)
-        if dial.seat is not None:
-            self.notify(dial.seat, {"event": "ended", "call": dial.uuid, "attempt": attempt_id,
-                                    "outcome": outcome, "at": now})
-
+        seat = dial.seat or dial.reserved_seat  # a preview dial not answered: its seat still waits
+        if seat is not None:
+            self.notify(seat, {"event": "ended", "call": dial.uuid, "attempt": attempt_id,
+                               "outcome": outcome, "at": now})
 
     def stats(self, run: CampaignRun, now: float) -> dict[str, Any]:
         """A campaign's state for the API and the monitor."""

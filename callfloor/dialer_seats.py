@@ -93,6 +93,18 @@ class DialerSeats:
             raise LookupError(f"lead {lead.id} may not be dialled now: {exc}") from None
         return {"call": dial.uuid, "attempt": dial.attempt_id, "lead": lead.id}
 
+    def previewing(self, seat: str) -> dict[str, Any] | None:
+        """The lead the seat holds in preview and has not dialled yet, as the ``preview`` event
+        showed it (a reloaded page shows it again); None otherwise."""
+        if seat not in self.previews:
+            return None
+        run, lead = self.previews[seat]
+        current = self.seat_calls.get(seat)
+        dialled = any(d.lead.id == lead.id for d in run.dials.values())
+        if dialled or (current is not None and current.lead.id == lead.id):
+            return None  # its call (or the call's end) is what the seat sees
+        return {"event": "preview", **self.lead_view(run, lead)}
+
     def preview_skip(self, seat: str) -> None:
         """The seat passes on the previewed lead (it stays due); the seat is free again."""
         if seat not in self.previews:

@@ -152,6 +152,8 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
             callback_to = body.get("callback_to", "seat")
             if callback_to not in ("seat", "campaign"):
                 raise ValueError("callback_to must be 'seat' or 'campaign'")
+            if callback_at is not None and callback_at < clock():
+                raise ValueError(f"callback_at {body.get('callback_at')} is in the past")
         except (ValueError, KeyError, TypeError) as exc:
             return _error(f'expected {{"code": ..., "note": ..., "callback_at": ISO 8601 or unix, '
                           f'"callback_to": "seat"|"campaign"}}: {exc}')

@@ -49,8 +49,13 @@ def _seat_user(request: Request) -> tuple[User, str] | Response:
 
 
 def _screen(dialer: DialerRuntime | None, seat: str) -> dict[str, Any] | None:
-    dial = dialer.seat_calls.get(seat) if dialer is not None else None
-    if dialer is None or dial is None:
+    if dialer is None:
+        return None
+    held = dialer.previewing(seat)
+    if held is not None:
+        return held
+    dial = dialer.seat_calls.get(seat)
+    if dial is None:
         return None
     return {**dialer.screen(dial), "outcome": dial.outcome, "open": not dial.closed}
 

@@ -274,6 +274,10 @@ async def test_preview_the_seat_dials_its_lead_and_gets_the_callback_it_booked(t
             await until(lambda: ledger(service).get(number, ("dialing",))[0] != "dialing",
                         "the previewed call to end", timeout=15)
             assert ledger(service)[number][:2] == ("answered", "1001")
+            past = await client.post("/api/seats/1001/disposition",
+                                     json={"code": "later", "callback_at": "2020-01-01T10:00:00+08:00"})
+            assert (past.status_code, past.json()["error"].split(": ")[-1]) == (
+                400, "callback_at 2020-01-01T10:00:00+08:00 is in the past")
             due = time.time() + 2
             r = await client.post("/api/seats/1001/disposition",
                                   json={"code": "later", "callback_at": due, "callback_to": "seat"})

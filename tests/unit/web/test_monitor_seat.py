@@ -1,9 +1,11 @@
 """The seat page: its own state and presence, its own event stream (floor changes and the
-dialer's screen pop), and the ownership rule on the dialer's ``/api/seats/{seat}/...`` routes."""
+dialer's screen pop), the ownership rule on the dialer's ``/api/seats/{seat}/...`` routes, and
+the words and controls of its page."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import httpx
 
 from callfloor.web.auth import Auth, Role
 from callfloor.web.dialer import dialer_routes
+from callfloor.web.i18n import load_catalogs
+from callfloor.web.monitor import STATIC
 from callfloor.web.seat import own_seat_only
 from tests.unit.web.authkit import PASSWORD, add_user, floor
 from tests.unit.web.monitorkit import (
@@ -117,3 +121,15 @@ async def test_the_seats_stream_carries_its_own_changes_and_its_screen_pop(tmp_p
         assert await next_event(lines) == ("screen", pop)
     assert live.subscribers == []
     assert dialer.subscribers.get("1001") == [] and dialer.subscribers.get("1002", []) == []
+
+
+def test_every_word_the_seat_page_uses_is_in_both_languages() -> None:
+    script, html = (STATIC / "seat.js").read_text(encoding="utf-8"), (STATIC / "seat.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'"((?:seatpage|monitor|action|nav)\.[a-z_.]+)"', script + html))
+    found = load_catalogs()
+    assert {lang: sorted(used - set(found[lang])) for lang in ("en", "zh")} == {"en": [], "zh": []}
+    # the preview and callback controls the browser tests drive
+    assert {"seatpage.next_lead", "seatpage.dial", "seatpage.skip", "seatpage.callback_past"} <= used
+    testids = set(re.findall(r'"data-testid": "([a-z-]+)"', script)) | set(re.findall(r'data-testid="([a-z-]+)"', html))
+    assert {"preview-next", "preview-dial", "preview-skip", "callback-form", "callback-at", "callback-to",
+            "callback-save", "callback-cancel"} <= testids
