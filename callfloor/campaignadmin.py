@@ -20,7 +20,7 @@ from typing import Any
 
 from callfloor.dialer_runtime import DialerRuntime, ledger_tracker
 from callfloor.floorlive import LiveFloor
-from callfloor.floorwiring import assigned_seats, campaign_queues
+from callfloor.floorwiring import assigned_seats, campaign_queues, campaign_teams
 from callfloor.settings import Settings
 from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DialerStore
@@ -29,7 +29,7 @@ from dialer.campaign import Campaign, parse_campaign
 from dialer.records import history_rows
 from floor.errors import QueueInUse
 
-__all__ = ["BODY", "CampaignAdmin", "CampaignConflict"]
+__all__ = ["BODY", "CampaignAdmin", "CampaignConflict", "CampaignForbidden"]
 
 log = logging.getLogger("callfloor.dialer")
 
@@ -39,6 +39,11 @@ BODY = "body"  # the source named in a request's validation errors ("body: calle
 class CampaignConflict(Exception):
     """A change the floor cannot take now: the campaign is defined in a file, the dialer is not
     running, or there is no trunk to dial through (HTTP 409)."""
+
+
+class CampaignForbidden(Exception):
+    """A team lead acting on a campaign outside its team (HTTP 403): one that assigns no seat of
+    its team, or a definition that would assign another team's seats."""
 
 
 class CampaignAdmin:
@@ -53,12 +58,22 @@ class CampaignAdmin:
         self.live = live
         self._lock = asyncio.Lock()  # one change at a time: each reads what the last one left
 
-    async def put(self, data: Mapping[str, Any], now: float, *, by: str) -> tuple[Campaign, bool]:
+    async def put(self, data: Mapping[str, Any], now: float, *, by: str,
+                  team: str | None = None) -> tuple[Campaign, bool]:
         """Create or replace an API campaign from its keys; ``(campaign, created)``.
-        ``CampaignError`` for bad keys, ``CampaignConflict`` when it cannot be applied."""
+        ``CampaignError`` for bad keys, ``CampaignConflict`` when it cannot be applied,
+        ``CampaignForbidden`` when the lead of ``team`` may not (see :meth:`check_team`)."""
         runtime = self._running()
         campaign = parse_campaign(data, BODY, seats=[s.id for s in self.settings.seats],
                                   teams=[t.id for t in self.settings.teams])
+        if team is not None:
+            teams = {s.id: s.team for s in self.settings.seats}
+            others = [*sorted(set(campaign.teams) - {team}),
+                      *sorted(s for s in assigned_seats(self.settings, campaign) if teams[s] != team)]
+            if others:
+                raise CampaignForbidden(f"campaign {campaign.id!r} would assign {', '.join(others)}, outside"
+                                        f" your team {team!r}: a team's lead assigns its own seats only")
+            await self.check_team(campaign.id, team)  # and a replaced one must be its team's
         async with self._lock:
             try:
                 created = await self.ledger.save_api_campaign(campaign, now, by=by)
@@ -77,9 +92,11 @@ class CampaignAdmin:
                                {"mode": campaign.mode, "active": campaign.active, "warnings": warnings}, now)
         return campaign, created
 
-    async def set_active(self, campaign_id: str, active: bool, now: float, *, by: str) -> Campaign:
+    async def set_active(self, campaign_id: str, active: bool, now: float, *, by: str,
+                         team: str | None = None) -> Campaign:
         """Start or stop dialling a campaign (file or API); ``LookupError`` if unknown. Dials in
         progress carry on. A file campaign's file sets ``active`` again at the next start."""
+        await self.check_team(campaign_id, team)
         async with self._lock:
             source = await self.ledger.campaign_source(campaign_id)
             if source is None:
@@ -93,11 +110,12 @@ class CampaignAdmin:
                                {"active": active, "source": source}, now)
         return campaign
 
-    async def delete(self, campaign_id: str, now: float, *, by: str) -> None:
+    async def delete(self, campaign_id: str, now: float, *, by: str, team: str | None = None) -> None:
         """Delete a stopped API campaign whose calls have all ended: its queue leaves the ACD
         (its seats keep their other queues), its tile the board and MQTT, its run the dialer; its
         leads, attempts and history stay. ``LookupError`` if unknown, ``CampaignConflict`` for a
         file campaign, a campaign still dialling, or a call still in progress."""
+        await self.check_team(campaign_id, team)
         async with self._lock:
             source = await self.ledger.campaign_source(campaign_id)
             if source is None:
@@ -136,6 +154,16 @@ class CampaignAdmin:
             raise CampaignConflict(f"campaign {campaign.id!r}: {exc}") from None
         if self.live is not None:
             self.live.campaign_removed(campaign.id)
+
+    async def check_team(self, campaign_id: str, team: str | None) -> None:
+        """``CampaignForbidden`` unless the campaign assigns a seat of ``team`` (None: no team,
+        every campaign); an unknown campaign passes (the change itself answers that)."""
+        if team is None or await self.ledger.campaign_source(campaign_id) is None:
+            return
+        run = self.runtime.runs.get(campaign_id) if self.runtime is not None else None
+        campaign = run.campaign if run is not None else await self.ledger.campaign(campaign_id)
+        if team not in campaign_teams(self.settings, campaign):
+            raise CampaignForbidden(f"campaign {campaign_id} assigns no seat of your team {team!r}")
 
     async def definition(self, campaign_id: str) -> dict[str, Any]:
         """The campaign's keys as a file or a POST writes them, where it comes from, and what a

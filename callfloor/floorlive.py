@@ -25,6 +25,7 @@ from callfloor.floorwatch import WatcherLoop, load_policy
 from callfloor.floorwiring import (
     campaign_queue,
     campaign_queues,
+    campaign_teams,
     local_day_start,
     queue_configs,
     seat_configs,
@@ -82,7 +83,6 @@ class LiveFloor:
         self._alerts: dict[str, dict[str, Any]] = {}
         self._decisions: deque[dict[str, Any]] = deque(maxlen=200)
         self._task: asyncio.Task[None] | None = None
-        self._seat_teams = {s.id: s.team for s in settings.seats}
         self._campaign_ids = [c.id for c in campaigns]  # the campaigns the service runs at start
         self.bad_events = 0
 
@@ -224,11 +224,9 @@ class LiveFloor:
         if dialer is None or run is None:
             return {}
         campaign = run.campaign
-        teams = set(campaign.teams)
-        teams.update(team for seat in campaign.seats if (team := self._seat_teams.get(seat)) is not None)
         return {"active": campaign.active, "mode": campaign.mode,
                 "pacing_now": run.pacer.mode_when(run.tracker.budget(now).predictive_allowed).value,
-                "teams": sorted(teams)}
+                "teams": sorted(campaign_teams(self.settings, campaign))}
 
     # -- the monitor's reads ---------------------------------------------------------------------
     def board(self, now: float) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from telephony.calls.engine import CallEngine
 
 log = logging.getLogger("callfloor.floor")
 
-__all__ = ["CsvCustomers", "assigned_seats", "build_switchboard", "campaign_queue", "campaign_queues", "local_day", "local_day_start",
-           "queue_configs", "seat_configs"]
+__all__ = ["CsvCustomers", "assigned_seats", "build_switchboard", "campaign_queue", "campaign_queues",
+           "campaign_teams", "local_day", "local_day_start", "queue_configs", "seat_configs"]
 
 
 def campaign_queue(campaign_id: str) -> str:
@@ -98,6 +98,13 @@ def assigned_seats(settings: Settings, campaign: Campaign) -> set[str]:
     """The configured seats a campaign names, by seat id or by team."""
     return {s.id for s in settings.seats
             if s.id in campaign.seats or (s.team is not None and s.team in campaign.teams)}
+
+
+def campaign_teams(settings: Settings, campaign: Campaign) -> set[str]:
+    """The teams whose seats a campaign assigns: its ``teams``, and the teams of the seats it
+    names by id (a team lead acts on the campaigns of its team)."""
+    named = {s.team for s in settings.seats if s.id in campaign.seats and s.team is not None}
+    return set(campaign.teams) | named
 
 
 def seat_configs(settings: Settings, campaigns: Sequence[Campaign] = ()) -> list[SeatConfig]:

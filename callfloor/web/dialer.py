@@ -7,6 +7,7 @@ a server-sent event stream), disposition and callback.
     PATCH /api/campaigns/{id}                 {"active": true|false}: start or stop dialling it
     DELETE /api/campaigns/{id}                delete a stopped API campaign whose calls have ended
     GET  /api/campaigns/{id}/versions         every definition it has had, newest first
+    GET  /api/campaigns/{id}/leads            its leads by status
     POST /api/campaigns/{id}/leads            a lead CSV as the body (?dry_run=1 to only check)
     GET  /api/dnc?number=N                    the entries that block N
     POST /api/dnc                             {"number", "campaign"?, "reason"}
@@ -31,17 +32,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from callfloor.campaignadmin import BODY, CampaignAdmin, CampaignConflict
+from callfloor.campaignadmin import BODY, CampaignAdmin, CampaignConflict, CampaignForbidden
 from callfloor.dialer_runtime import DialerRuntime
 from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DispositionError, UnknownCampaignError
 from callfloor.store.users import Role
 from callfloor.web.authcore import current_user
 from dialer.campaign import CampaignError
-from dialer.leads import LeadFileError, parse_leads
+from dialer.leads import ImportReport, LeadFileError, parse_leads
 from dialer.numbers import NumberError, normalise
+from dialer.records import ImportResult
 
-__all__ = ["CAMPAIGN_EDITORS", "campaign_admin_routes", "dialer_routes"]
+__all__ = ["CAMPAIGN_EDITORS", "campaign_admin_routes", "dialer_routes", "import_answer"]
 
 KEEPALIVE = 15.0  # seconds between SSE comments, so proxies keep the stream open
 # Who may create, change, start and stop campaigns when logged in (an admin always may):
@@ -71,6 +73,14 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
 
     async def leads(request: Request) -> JSONResponse:
         campaign_id = request.path_params["campaign"]
+        if request.method == "GET":
+            if await store.campaign_source(campaign_id) is None:
+                return _error(f"no campaign {campaign_id!r}", 404)
+            counts = await store.lead_counts(campaign_id)
+            return JSONResponse({"campaign": campaign_id, "leads": counts, "total": sum(counts.values())})
+        refused = _not_an_editor(request)
+        if refused is not None:
+            return refused
         run = runtime.runs.get(campaign_id)
         if run is None:
             return _error(f"unknown campaign {campaign_id!r}", 404)
@@ -80,16 +90,21 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
                                  countries=run.campaign.countries)
         except LeadFileError as exc:
             return _error(str(exc))
+        dry_run = request.query_params.get("dry_run") in ("1", "true", "yes")
         try:
-            if request.query_params.get("dry_run") in ("1", "true", "yes"):
+            if dry_run:
                 result = await store.preview_import(campaign_id, report)
             else:
                 result = await store.import_leads(campaign_id, report, clock(),
                                                   strict=request.query_params.get("strict") in ("1", "true"))
         except UnknownCampaignError as exc:
             return _error(str(exc), 404)
-        run.zones_at = -1e18  # new time zones may have come in
-        return JSONResponse(_plain(result))
+        if not dry_run:
+            run.zones_at = -1e18  # new time zones may have come in
+            await _audit(request, "campaign.leads", f"campaign:{campaign_id}",
+                         {"rows": report.rows, "inserted": result.inserted, "bad": len(report.errors),
+                          "refused": result.refused})
+        return JSONResponse(import_answer(report, result, dry_run=dry_run))
 
     async def dnc(request: Request) -> JSONResponse:
         if request.method == "POST":
@@ -186,7 +201,7 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
         Route("/api/campaigns", campaigns),
         Route("/api/seats/{seat}/preview", preview, methods=["POST"]),
         Route("/api/seats/{seat}/preview/{action}", preview, methods=["POST"]),
-        Route("/api/campaigns/{campaign}/leads", leads, methods=["POST"]),
+        Route("/api/campaigns/{campaign}/leads", leads, methods=["GET", "POST"]),
         Route("/api/dnc", dnc, methods=["GET", "POST", "DELETE"]),
         Route("/api/seats/{seat}/screen", screen),
         Route("/api/seats/{seat}/events", events),
@@ -203,11 +218,13 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         if refused is not None:
             return refused
         try:
-            campaign, created = await admin.put(body, clock(), by=_actor(request))
+            campaign, created = await admin.put(body, clock(), by=_actor(request), team=_team(request))
         except CampaignError as exc:
             return JSONResponse({"errors": list(exc.problems)}, status_code=422)
         except CampaignConflict as exc:
             return _error(str(exc), 409)
+        except CampaignForbidden as exc:
+            return _error(str(exc), 403)
         return JSONResponse({**await admin.definition(campaign.id), "created": created},
                             status_code=201 if created else 200)
 
@@ -220,7 +237,7 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
                 refused = _not_an_editor(request)
                 if refused is not None:
                     return refused
-                await admin.delete(campaign_id, clock(), by=_actor(request))
+                await admin.delete(campaign_id, clock(), by=_actor(request), team=_team(request))
                 return JSONResponse({"id": campaign_id, "deleted": True})
             body, refused = await _json_body(request)
             if refused is not None:
@@ -228,12 +245,14 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
             problems = _active_problems(body)
             if problems:
                 return JSONResponse({"errors": problems}, status_code=422)
-            await admin.set_active(campaign_id, body["active"], clock(), by=_actor(request))
+            await admin.set_active(campaign_id, body["active"], clock(), by=_actor(request), team=_team(request))
             return JSONResponse(await admin.definition(campaign_id))
         except LookupError as exc:
             return _error(str(exc), 404)
         except CampaignConflict as exc:
             return _error(str(exc), 409)
+        except CampaignForbidden as exc:
+            return _error(str(exc), 403)
 
     async def versions(request: Request) -> JSONResponse:
         campaign_id = request.path_params["campaign"]
@@ -263,6 +282,17 @@ async def _json_body(request: Request) -> tuple[Any, JSONResponse | None]:
         return None, _error(f"the body is not JSON: {exc}")
 
 
+def import_answer(report: ImportReport, result: ImportResult, *, dry_run: bool) -> dict[str, Any]:
+    """A lead CSV's import as the API answers it: what the file held (rows, leads, merged and bad
+    rows by line) and what was written, or would be with ``dry_run``."""
+    return {"dry_run": dry_run, "rows": report.rows, "leads": len(report.leads),
+            "inserted": result.inserted, "held": result.held, "on_dnc": result.on_dnc,
+            "refused": result.refused,
+            "existing": [{"line": line, "number": number} for line, number in result.existing],
+            "merged": [{"line": m.line, "into": m.into, "number": m.number} for m in report.merges],
+            "errors": [{"line": e.line, "reason": e.reason} for e in report.errors]}
+
+
 def _not_an_editor(request: Request) -> JSONResponse | None:
     """403 for a logged-in user who may not change campaigns (None: go on)."""
     user = current_user(request)
@@ -282,6 +312,12 @@ def _active_problems(body: Any) -> list[str]:
     elif not isinstance(body["active"], bool):
         problems.append(f"{BODY}: active: expected true or false, got {body['active']!r}")
     return problems
+
+
+def _team(request: Request) -> str | None:
+    """The team a logged-in team lead is limited to (None: no limit)."""
+    user = current_user(request)
+    return user.team if user is not None and user.role is Role.LEAD else None
 
 
 def _actor(request: Request) -> str:

@@ -33,6 +33,7 @@ from callfloor.store.complaints import ComplaintStore
 from callfloor.store.qa import QaStore
 from callfloor.switchboard import Switchboard
 from callfloor.web.auth import Auth, AuthMiddleware, Role, auth_routes, current_user, requires
+from callfloor.web.campaignpage import campaign_page_routes
 from callfloor.web.complaints import complaint_routes, may_play, wav_source
 from callfloor.web.dialer import campaign_admin_routes, dialer_routes
 from callfloor.web.machineapi import machine_api
@@ -155,6 +156,8 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
                        forms=qa_forms(settings))
     pages += complaint_routes(ComplaintStore(store), audit, settings, sip.clock,
                               policy=settings.complaints, recording=recording_source)
+    if campaigns is not None:
+        pages += campaign_page_routes(settings)
     machine = machine_api([
         Route("/api/seats", seats), Route("/api/calls", calls), Route("/api/calls/live", live_calls),
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),

@@ -14,7 +14,7 @@ from callfloor.web.auth import Auth, Role
 from callfloor.web.passwords import Passwords
 from floor.states import PresenceAction
 from tests.unit.web.authkit import FAST, add_user, login
-from tests.unit.web.test_api_campaigns import NOW, client, routed, spring, stack
+from tests.unit.web.test_api_campaigns import CALLER, NOW, client, routed, spring, stack
 
 
 async def test_a_stopped_campaign_is_deleted_everywhere_and_its_history_kept(tmp_path: Path) -> None:
@@ -105,3 +105,38 @@ async def test_the_route_deletes_for_leads_and_admins_only(tmp_path: Path) -> No
             assert [c["id"] for c in (await local.get("/api/campaigns")).json()] == ["renewals"]
             history = (await local.get("/api/campaigns/spring/versions")).json()["versions"]
             assert [(v["change"], v["by"]) for v in history][:2] == [("deleted", "lead"), ("stopped", "api:127.0.0.1")]
+
+
+async def test_a_lead_with_a_team_changes_only_its_team_s_campaigns(tmp_path: Path) -> None:
+    async with stack(tmp_path) as f:
+        auth = Auth(f.store, passwords=Passwords(FAST))
+        await add_user(auth, "nora", Role.LEAD, team="north")
+        await add_user(auth, "sam", Role.LEAD, team="south")
+        app = routed(f, auth)
+        await f.admin.put(spring(), NOW, by="ann")  # teams: north
+        await f.admin.put({"id": "autumn", "caller_id": CALLER, "seats": ["1003"], "active": False}, NOW,
+                          by="ann")  # seat 1003 has no team
+        async with client(app, "10.0.0.9") as north:
+            h = {"X-CSRF-Token": (await login(north, "nora")).json()["csrf_token"]}
+            mine = await north.patch("/api/campaigns/spring", json={"active": False}, headers=h)
+            other = await north.patch("/api/campaigns/autumn", json={"active": True}, headers=h)
+            filed = await north.patch("/api/campaigns/renewals", json={"active": False}, headers=h)
+            gone = await north.delete("/api/campaigns/autumn", headers=h)
+            grab = await north.post("/api/campaigns", json=spring(id="winter", teams=["north", "south"]), headers=h)
+            named = await north.post("/api/campaigns", json=spring(id="winter", teams=[], seats=["1001", "1003"]),
+                                     headers=h)
+            own = await north.post("/api/campaigns", json=spring(id="winter", teams=[], seats=["1002"]), headers=h)
+            steal = await north.post("/api/campaigns", json={"id": "autumn", "caller_id": CALLER, "teams": ["north"]},
+                                     headers=h)
+        async with client(app, "10.0.0.9") as south:
+            h = {"X-CSRF-Token": (await login(south, "sam")).json()["csrf_token"]}
+            theirs = await south.patch("/api/campaigns/spring", json={"active": True}, headers=h)
+        assert (mine.status_code, other.status_code, filed.status_code, gone.status_code) == (200, 403, 403, 403)
+        assert other.json() == {"error": "campaign autumn assigns no seat of your team 'north'"}
+        assert (grab.status_code, named.status_code, own.status_code, steal.status_code) == (403, 403, 201, 403)
+        assert grab.json()["error"] == ("campaign 'winter' would assign south, outside your team 'north':"
+                                        " a team's lead assigns its own seats only")
+        assert named.json()["error"].startswith("campaign 'winter' would assign 1003, outside")
+        assert theirs.status_code == 403
+        assert (f.runtime.runs["spring"].campaign.active, f.runtime.runs["autumn"].campaign.active) == (False, False)
+        assert f.runtime.runs["autumn"].campaign.seats == ("1003",)  # not taken over
