@@ -34,6 +34,8 @@ from starlette.routing import Route
 
 from callfloor.campaignadmin import BODY, CampaignAdmin, CampaignConflict, CampaignForbidden
 from callfloor.dialer_runtime import DialerRuntime
+from callfloor.floorwiring import campaign_teams
+from callfloor.settings import Settings
 from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DispositionError, UnknownCampaignError
 from callfloor.store.users import Role
@@ -56,8 +58,9 @@ def _error(message: str, status: int = 400) -> JSONResponse:
 
 
 def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
-                  audit: AuditLog | None = None) -> list[Route]:
-    """The routes, bound to the running dialer."""
+                  audit: AuditLog | None = None, *, settings: Settings | None = None) -> list[Route]:
+    """The routes, bound to the running dialer (``settings``: the floor's teams, so a team's
+    lead imports leads only into its team's campaigns)."""
     store = runtime.store
 
     async def _audit(request: Request, action: str, subject: str, detail: dict[str, Any]) -> None:
@@ -84,6 +87,9 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
         run = runtime.runs.get(campaign_id)
         if run is None:
             return _error(f"unknown campaign {campaign_id!r}", 404)
+        team = _team(request)
+        if settings is not None and team is not None and team not in campaign_teams(settings, run.campaign):
+            return _error(f"campaign {campaign_id} assigns no seat of your team {team!r}", 403)
         body = await request.body()
         try:
             report = parse_leads(body, region=runtime.region(run.campaign), now=clock(),

@@ -128,6 +128,11 @@ async def test_a_lead_with_a_team_changes_only_its_team_s_campaigns(tmp_path: Pa
             own = await north.post("/api/campaigns", json=spring(id="winter", teams=[], seats=["1002"]), headers=h)
             steal = await north.post("/api/campaigns", json={"id": "autumn", "caller_id": CALLER, "teams": ["north"]},
                                      headers=h)
+            csv = {**h, "Content-Type": "text/csv"}
+            leads_other = await north.post("/api/campaigns/autumn/leads", content=b"number\n+442079460105\n",
+                                           headers=csv)
+            leads_mine = await north.post("/api/campaigns/spring/leads", content=b"number\n+442079460105\n",
+                                          headers=csv)
         async with client(app, "10.0.0.9") as south:
             h = {"X-CSRF-Token": (await login(south, "sam")).json()["csrf_token"]}
             theirs = await south.patch("/api/campaigns/spring", json={"active": True}, headers=h)
@@ -138,5 +143,6 @@ async def test_a_lead_with_a_team_changes_only_its_team_s_campaigns(tmp_path: Pa
                                         " a team's lead assigns its own seats only")
         assert named.json()["error"].startswith("campaign 'winter' would assign 1003, outside")
         assert theirs.status_code == 403
+        assert (leads_other.status_code, leads_mine.status_code, leads_mine.json()["inserted"]) == (403, 200, 1)
         assert (f.runtime.runs["spring"].campaign.active, f.runtime.runs["autumn"].campaign.active) == (False, False)
         assert f.runtime.runs["autumn"].campaign.seats == ("1003",)  # not taken over
