@@ -67,12 +67,7 @@ class CampaignAdmin:
         campaign = parse_campaign(data, BODY, seats=[s.id for s in self.settings.seats],
                                   teams=[t.id for t in self.settings.teams])
         if team is not None:
-            teams = {s.id: s.team for s in self.settings.seats}
-            others = [*sorted(set(campaign.teams) - {team}),
-                      *sorted(s for s in assigned_seats(self.settings, campaign) if teams[s] != team)]
-            if others:
-                raise CampaignForbidden(f"campaign {campaign.id!r} would assign {', '.join(others)}, outside"
-                                        f" your team {team!r}: a team's lead assigns its own seats only")
+            self._check_definition(campaign, team)
             await self.check_team(campaign.id, team)  # and a replaced one must be its team's
         async with self._lock:
             try:
@@ -154,6 +149,15 @@ class CampaignAdmin:
             raise CampaignConflict(f"campaign {campaign.id!r}: {exc}") from None
         if self.live is not None:
             self.live.campaign_removed(campaign.id)
+
+    def _check_definition(self, campaign: Campaign, team: str) -> None:
+        """``CampaignForbidden`` when the definition assigns a team or a seat outside ``team``."""
+        teams = {s.id: s.team for s in self.settings.seats}
+        others = [*sorted(set(campaign.teams) - {team}),
+                  *sorted(s for s in assigned_seats(self.settings, campaign) if teams[s] != team)]
+        if others:
+            raise CampaignForbidden(f"campaign {campaign.id!r} would assign {', '.join(others)}, outside"
+                                    f" your team {team!r}: a team's lead assigns its own seats only")
 
     async def check_team(self, campaign_id: str, team: str | None) -> None:
         """``CampaignForbidden`` unless the campaign assigns a seat of ``team`` (None: no team,
