@@ -107,9 +107,10 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
             return _error(str(exc), 404)
         if not dry_run:
             run.zones_at = -1e18  # new time zones may have come in
-            await _audit(request, "campaign.leads", f"campaign:{campaign_id}",
-                         {"rows": report.rows, "inserted": result.inserted, "bad": len(report.errors),
-                          "refused": result.refused})
+            if audit is not None:  # as the other campaign.* changes: the user, else api:<client>
+                await audit.write(_actor(request), "campaign.leads", f"campaign:{campaign_id}",
+                                  {"rows": report.rows, "inserted": result.inserted,
+                                   "bad": len(report.errors), "refused": result.refused}, clock())
         return JSONResponse(import_answer(report, result, dry_run=dry_run))
 
     async def dnc(request: Request) -> JSONResponse:
