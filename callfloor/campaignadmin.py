@@ -170,8 +170,8 @@ class CampaignAdmin:
             raise CampaignForbidden(f"campaign {campaign_id} assigns no seat of your team {team!r}")
 
     async def definition(self, campaign_id: str) -> dict[str, Any]:
-        """The campaign's keys as a file or a POST writes them, where it comes from, and what a
-        regulator would question; ``LookupError`` if unknown."""
+        """The campaign's keys as a file or a POST writes them, where it comes from, the teams
+        whose seats it assigns, and what a regulator would question; ``LookupError`` if unknown."""
         source = await self.ledger.campaign_source(campaign_id)
         if source is None:
             raise LookupError(f"no campaign {campaign_id!r}")
@@ -179,6 +179,7 @@ class CampaignAdmin:
         campaign = run.campaign if run is not None else await self.ledger.campaign(campaign_id)
         return {"source": source, "running": run is not None,
                 "campaign": campaign.model_dump(mode="json", exclude_none=True),
+                "teams": sorted(campaign_teams(self.settings, campaign)),
                 "warnings": campaign.warnings()}
 
     async def history(self, campaign_id: str) -> list[dict[str, Any]]:

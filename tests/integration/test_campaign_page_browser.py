@@ -2,7 +2,8 @@
 the whole service, its ``[dialer] campaigns`` an empty directory. A team lead creates a campaign
 in the JSON editor (a bad key first: the 422's lines show under the editor), imports a lead CSV
 with a bad row (checked first, then imported), edits it and sees the change in its history,
-stops it and deletes it; a QA user sees the same table without the buttons that change things.
+stops it and deletes it; a QA user sees the same table without the buttons that change things,
+and a team's lead sees them only on the campaigns of its team.
 
 The campaign is a preview campaign: a preview campaign dials only when a seat asks, so nothing is
 dialled and no carrier (SIPp) is needed.
@@ -21,7 +22,7 @@ from playwright.async_api import Browser, Dialog, FilePayload, Page, expect
 
 from callfloor.app import Running
 from callfloor.web.auth import Auth, Role
-from tests.integration.harness import floor
+from tests.integration.harness import CARRIER_HOST, floor, floor_settings, free_port
 from tests.integration.test_api_campaigns import settings_for
 from tests.integration.test_dialer_campaign import api
 from tests.integration.test_monitor_browser import chromium, sign_in
@@ -148,3 +149,24 @@ async def test_a_lead_creates_fills_edits_stops_and_deletes_a_campaign(tmp_path:
         assert versions.status_code == 200
         assert [v["change"] for v in versions.json()["versions"]] == ["deleted", "stopped", "updated", "created"]
         assert lead_count(service) == 2
+
+
+async def test_a_team_s_lead_gets_the_change_buttons_of_its_team_s_campaigns_only(tmp_path: Path) -> None:
+    (tmp_path / "campaigns").mkdir()
+    settings = floor_settings(
+        tmp_path, trunk={"port": free_port(CARRIER_HOST)}, dialer={"campaigns": str(tmp_path / "campaigns")},
+        teams=[{"id": "north"}, {"id": "south"}],
+        seats=[{"id": "1001", "password": "secret1001", "team": "north"},
+               {"id": "1002", "password": "secret1002", "team": "south"}])
+    async with floor(settings, http=True) as service, chromium() as browser:
+        async with api(service) as client:
+            for ident, seat in (("autumn", "1001"), ("winter", "1002")):
+                made = await client.post("/api/campaigns", json={**CAMPAIGN, "id": ident, "seats": [seat]})
+                assert made.status_code == 201, made.text
+        await add_user(Auth(service.store, service.settings.auth), "nora", Role.LEAD, team="north")
+        page = await signed_in(browser, service, "nora")
+        await expect(page.get_by_test_id("campaign-autumn-toggle")).to_be_visible()
+        await expect(page.get_by_test_id("campaign-autumn-edit")).to_be_visible()
+        for button in ("toggle", "import", "edit", "delete"):  # winter assigns a south seat
+            await expect(page.get_by_test_id(f"campaign-winter-{button}")).to_have_count(0)
+        await expect(page.get_by_test_id("campaign-winter-history")).to_be_visible()

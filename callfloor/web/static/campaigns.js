@@ -90,18 +90,26 @@ function row(c) {
     el("td", {}, el("div", { class: "actions" }, ...actions(c, tid, source))));
 }
 
+// A lead with a team changes only the campaigns that assign a seat of its team (the API says 403).
+function mayChange(c) {
+  if (!boot.may_change) return false;
+  if (boot.user.role !== "lead" || !boot.user.team) return true;
+  return Boolean(c.def && (c.def.teams || []).includes(boot.user.team));
+}
+
 function actions(c, tid, source) {
   const button = (suffix, key, work, attrs) => el("button", { type: "button", "data-testid": `${tid}-${suffix}`,
     text: t(key), onclick: guard(work), ...(attrs || {}) });
   const out = [];
-  if (boot.may_change) {
+  const may = mayChange(c);
+  if (may) {
     out.push(button("toggle", c.active ? "campaigns.action.stop" : "campaigns.action.start", () => toggle(c)));
     out.push(button("import", "campaigns.action.import", () => openImport(c.id)));
   }
   out.push(button("history", "campaigns.action.history", () => openHistory(c.id)));
   if (source === "file") {
     out.push(el("span", { class: "note", "data-testid": `${tid}-file-note`, text: t("campaigns.in_file") }));
-  } else if (boot.may_change && source === "api") {
+  } else if (may && source === "api") {
     out.push(button("edit", "campaigns.action.edit", () => openEditor(c.id)));
     out.push(button("delete", "campaigns.action.delete", () => remove(c.id),
       { disabled: c.active, title: c.active ? t("campaigns.stop_first") : null }));

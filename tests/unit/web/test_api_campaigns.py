@@ -134,11 +134,12 @@ async def test_the_definition_says_where_a_campaign_comes_from(tmp_path: Path) -
     async with stack(tmp_path) as f:
         await f.admin.put(spring(ring_timeout=10), NOW, by="ann")
         found = await f.admin.definition("spring")
-        assert (found["source"], found["running"]) == ("api", True)
+        assert (found["source"], found["running"], found["teams"]) == ("api", True, ["north"])
         assert found["campaign"]["ring_timeout"] == 10 and "leads" not in found["campaign"]
         assert found["warnings"] == ["ring_timeout 10 s is under the 15 s an unanswered call must ring"
                                      " (US 47 CFR 64.1200(a)(6), Ofcom)"]
-        assert (await f.admin.definition("renewals"))["source"] == "file"
+        renewals = await f.admin.definition("renewals")  # seat 1003, of no team
+        assert (renewals["source"], renewals["teams"]) == ("file", [])
         with pytest.raises(LookupError):
             await f.admin.definition("autumn")
 
