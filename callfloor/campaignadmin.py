@@ -26,7 +26,8 @@ from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DialerStore
 from callfloor.store.dialer.core import CampaignSourceError
 from dialer.campaign import Campaign, parse_campaign
-from dialer.records import history_rows
+from dialer.leads import ImportReport, parse_leads
+from dialer.records import ImportResult, history_rows
 from floor.errors import QueueInUse
 
 __all__ = ["BODY", "CampaignAdmin", "CampaignConflict", "CampaignForbidden"]
@@ -158,6 +159,26 @@ class CampaignAdmin:
         if others:
             raise CampaignForbidden(f"campaign {campaign.id!r} would assign {', '.join(others)}, outside"
                                     f" your team {team!r}: a team's lead assigns its own seats only")
+
+    async def import_leads(self, campaign_id: str, data: bytes, now: float, *, by: str, dry_run: bool = False,
+                           strict: bool = False, team: str | None = None) -> tuple[ImportReport, ImportResult]:
+        """Check a lead CSV and import it into a running campaign (with ``dry_run``, only say what
+        would be written); audited as ``campaign.leads``. ``LookupError`` if the campaign does
+        not run, ``LeadFileError`` for a file that is not a lead CSV, ``CampaignForbidden``."""
+        runtime = self.runtime
+        run = runtime.runs.get(campaign_id) if runtime is not None else None
+        if runtime is None or run is None:
+            raise LookupError(f"unknown campaign {campaign_id!r}")
+        await self.check_team(campaign_id, team)
+        report = parse_leads(data, region=runtime.region(run.campaign), now=now, countries=run.campaign.countries)
+        if dry_run:
+            return report, await self.ledger.preview_import(campaign_id, report)
+        result = await self.ledger.import_leads(campaign_id, report, now, strict=strict)
+        run.zones_at = -1e18  # new time zones may have come in
+        await self.audit.write(by, "campaign.leads", f"campaign:{campaign_id}",
+                               {"rows": report.rows, "inserted": result.inserted, "bad": len(report.errors),
+                                "refused": result.refused}, now)
+        return report, result
 
     async def check_team(self, campaign_id: str, team: str | None) -> None:
         """``CampaignForbidden`` unless the campaign assigns a seat of ``team`` (None: no team,

@@ -34,14 +34,12 @@ from starlette.routing import Route
 
 from callfloor.campaignadmin import BODY, CampaignAdmin, CampaignConflict, CampaignForbidden
 from callfloor.dialer_runtime import DialerRuntime
-from callfloor.floorwiring import campaign_teams
-from callfloor.settings import Settings
 from callfloor.store.audit import AuditLog
-from callfloor.store.dialer import DispositionError, UnknownCampaignError
+from callfloor.store.dialer import DispositionError
 from callfloor.store.users import Role
 from callfloor.web.authcore import current_user
 from dialer.campaign import CampaignError
-from dialer.leads import ImportReport, LeadFileError, parse_leads
+from dialer.leads import ImportReport, LeadFileError
 from dialer.numbers import NumberError, normalise
 from dialer.records import ImportResult
 
@@ -58,9 +56,8 @@ def _error(message: str, status: int = 400) -> JSONResponse:
 
 
 def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
-                  audit: AuditLog | None = None, *, settings: Settings | None = None) -> list[Route]:
-    """The routes, bound to the running dialer (``settings``: the floor's teams, so a team's
-    lead imports leads only into its team's campaigns)."""
+                  audit: AuditLog | None = None) -> list[Route]:
+    """The routes, bound to the running dialer."""
     store = runtime.store
 
     async def _audit(request: Request, action: str, subject: str, detail: dict[str, Any]) -> None:
@@ -73,45 +70,6 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
 
     async def campaigns(request: Request) -> JSONResponse:
         return JSONResponse([runtime.stats(run, clock()) for run in runtime.runs.values()])
-
-    async def leads(request: Request) -> JSONResponse:
-        campaign_id = request.path_params["campaign"]
-        if request.method == "GET":
-            if await store.campaign_source(campaign_id) is None:
-                return _error(f"no campaign {campaign_id!r}", 404)
-            counts = await store.lead_counts(campaign_id)
-            return JSONResponse({"campaign": campaign_id, "leads": counts, "total": sum(counts.values())})
-        refused = _not_an_editor(request)
-        if refused is not None:
-            return refused
-        run = runtime.runs.get(campaign_id)
-        if run is None:
-            return _error(f"unknown campaign {campaign_id!r}", 404)
-        team = _team(request)
-        if settings is not None and team is not None and team not in campaign_teams(settings, run.campaign):
-            return _error(f"campaign {campaign_id} assigns no seat of your team {team!r}", 403)
-        body = await request.body()
-        try:
-            report = parse_leads(body, region=runtime.region(run.campaign), now=clock(),
-                                 countries=run.campaign.countries)
-        except LeadFileError as exc:
-            return _error(str(exc))
-        dry_run = request.query_params.get("dry_run") in ("1", "true", "yes")
-        try:
-            if dry_run:
-                result = await store.preview_import(campaign_id, report)
-            else:
-                result = await store.import_leads(campaign_id, report, clock(),
-                                                  strict=request.query_params.get("strict") in ("1", "true"))
-        except UnknownCampaignError as exc:
-            return _error(str(exc), 404)
-        if not dry_run:
-            run.zones_at = -1e18  # new time zones may have come in
-            if audit is not None:  # as the other campaign.* changes: the user, else api:<client>
-                await audit.write(_actor(request), "campaign.leads", f"campaign:{campaign_id}",
-                                  {"rows": report.rows, "inserted": result.inserted,
-                                   "bad": len(report.errors), "refused": result.refused}, clock())
-        return JSONResponse(import_answer(report, result, dry_run=dry_run))
 
     async def dnc(request: Request) -> JSONResponse:
         if request.method == "POST":
@@ -208,7 +166,6 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
         Route("/api/campaigns", campaigns),
         Route("/api/seats/{seat}/preview", preview, methods=["POST"]),
         Route("/api/seats/{seat}/preview/{action}", preview, methods=["POST"]),
-        Route("/api/campaigns/{campaign}/leads", leads, methods=["GET", "POST"]),
         Route("/api/dnc", dnc, methods=["GET", "POST", "DELETE"]),
         Route("/api/seats/{seat}/screen", screen),
         Route("/api/seats/{seat}/events", events),
@@ -217,8 +174,8 @@ def dialer_routes(runtime: DialerRuntime, clock: Callable[[], float],
 
 
 def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> list[Route]:
-    """Campaigns created, read, started and stopped over the API (docs/campaigns.md); each
-    change is applied live and audited by ``CampaignAdmin``."""
+    """Campaigns created, read, started, stopped and deleted, and their leads imported, over the
+    API (docs/campaigns.md); each change is applied live and audited by ``CampaignAdmin``."""
 
     async def put(request: Request) -> JSONResponse:
         body, refused = await _json_body(request)
@@ -261,6 +218,29 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         except CampaignForbidden as exc:
             return _error(str(exc), 403)
 
+    async def leads(request: Request) -> JSONResponse:
+        campaign_id = request.path_params["campaign"]
+        if request.method == "GET":
+            if await admin.ledger.campaign_source(campaign_id) is None:
+                return _error(f"no campaign {campaign_id!r}", 404)
+            counts = await admin.ledger.lead_counts(campaign_id)
+            return JSONResponse({"campaign": campaign_id, "leads": counts, "total": sum(counts.values())})
+        refused = _not_an_editor(request)
+        if refused is not None:
+            return refused
+        dry_run = request.query_params.get("dry_run") in ("1", "true", "yes")
+        try:
+            report, result = await admin.import_leads(
+                campaign_id, await request.body(), clock(), by=_actor(request), dry_run=dry_run,
+                strict=request.query_params.get("strict") in ("1", "true"), team=_team(request))
+        except LeadFileError as exc:
+            return _error(str(exc))
+        except LookupError as exc:  # not running, or gone meanwhile (UnknownCampaignError)
+            return _error(str(exc), 404)
+        except CampaignForbidden as exc:
+            return _error(str(exc), 403)
+        return JSONResponse(import_answer(report, result, dry_run=dry_run))
+
     async def versions(request: Request) -> JSONResponse:
         campaign_id = request.path_params["campaign"]
         try:
@@ -272,6 +252,7 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         Route("/api/campaigns", put, methods=["POST"]),
         Route("/api/campaigns/{campaign}", one, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/campaigns/{campaign}/versions", versions),
+        Route("/api/campaigns/{campaign}/leads", leads, methods=["GET", "POST"]),
     ]
 
 

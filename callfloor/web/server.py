@@ -162,7 +162,7 @@ def build_app(settings: Settings, store: Store, sip: SipServer,
         Route("/api/seats", seats), Route("/api/calls", calls), Route("/api/calls/live", live_calls),
         Route("/api/queues", queues), Route("/api/seats/{seat}/presence", presence, methods=["POST"]),
         *report_routes(settings, store.path, clock=sip.clock),
-        *(dialer_routes(dialer, sip.clock, audit, settings=settings) if dialer is not None else ()),
+        *(dialer_routes(dialer, sip.clock, audit) if dialer is not None else ()),
         *(campaign_admin_routes(campaigns, sip.clock) if campaigns is not None else ()),
     ], open_on_loopback=settings.http.api_open_on_loopback)
     return Starlette(routes=[

@@ -157,7 +157,7 @@ async def test_without_a_trunk_or_a_dialer_nothing_is_created(tmp_path: Path) ->
 
 
 def routed(f: DialerFloor, auth: Auth) -> Starlette:
-    api = machine_api([*dialer_routes(f.runtime, time.time, f.audit, settings=f.settings),
+    api = machine_api([*dialer_routes(f.runtime, time.time, f.audit),
                        *campaign_admin_routes(f.admin, time.time)], open_on_loopback=True)
     return Starlette(routes=[*auth_routes(auth), *api], middleware=[Middleware(AuthMiddleware, auth=auth)])
 
