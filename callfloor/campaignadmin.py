@@ -42,7 +42,7 @@ class CampaignConflict(Exception):
     running, or there is no trunk to dial through (HTTP 409)."""
 
 
-class CampaignForbidden(Exception):
+class CampaignForbidden(PermissionError):
     """A team lead acting on a campaign outside its team (HTTP 403): one that assigns no seat of
     its team, or a definition that would assign another team's seats."""
 

@@ -121,8 +121,10 @@ class Switched(Protocol):
 class CampaignSwitch(Protocol):
     """What the monitor uses of ``callfloor.campaignadmin.CampaignAdmin``."""
 
-    async def set_active(self, campaign_id: str, active: bool, now: float, *, by: str) -> Switched:
-        """Start or stop dialling a campaign and audit it; ``LookupError`` if unknown."""
+    async def set_active(self, campaign_id: str, active: bool, now: float, *, by: str,
+                         team: str | None = None) -> Switched:
+        """Start or stop dialling a campaign and audit it; ``LookupError`` if unknown,
+        ``PermissionError`` when it assigns no seat of ``team``."""
         ...
 
 
@@ -335,14 +337,17 @@ def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], 
         if campaigns is None:
             return error("campaigns cannot be started or stopped: the dialer is not running", 409)
         tile = live.campaign_tile(ident, clock())
-        refused = _campaign_refusal(user, ident, tile)
+        refused = _campaign_refusal(ident, tile)
         if refused is not None:
             return refused
         try:
             # CampaignAdmin audits it (campaign.active), as for PATCH /api/campaigns/<id>
-            done = await campaigns.set_active(ident, active, clock(), by=user.username)
+            done = await campaigns.set_active(ident, active, clock(), by=user.username,
+                                              team=user.team if user.role is Role.LEAD else None)
         except LookupError as exc:
             return refusal(exc)
+        except PermissionError as exc:  # a lead with a team, on another team's campaign
+            return error(str(exc), 403)
         after = live.campaign_tile(ident, clock()) or {}
         return JSONResponse({**after, "id": ident, "active": done.active})
 
@@ -361,15 +366,13 @@ def monitor_routes(live: LiveFloorLike, audit: AuditWriter, clock: Callable[[], 
     ]
 
 
-def _campaign_refusal(user: User, ident: str, tile: Mapping[str, Any] | None) -> JSONResponse | None:
-    """None when ``user`` may start and stop the campaign on this tile, else the refusal: a lead
-    with a team acts only on campaigns that assign seats of that team."""
+def _campaign_refusal(ident: str, tile: Mapping[str, Any] | None) -> JSONResponse | None:
+    """None when the campaign on this tile can be started and stopped here, else the refusal
+    (whose team may do it is ``CampaignAdmin.set_active``'s rule)."""
     if tile is None:
         return error(f"unknown campaign {ident!r}", 404)
     if "active" not in tile:
         return error(f"campaign {ident} is not run by the dialer", 409)
-    if user.role is Role.LEAD and user.team is not None and user.team not in tile.get("teams", ()):
-        return error(f"campaign {ident} assigns no seat of your team {user.team!r}", 403)
     return None
 
 
