@@ -123,9 +123,7 @@ class LiveFloor:
         running = set(self._campaign_ids)
         for kind, ident in self.metrics.subjects():
             if kind == "campaign" and ident not in running:
-                for subject in sorted(self.metrics.remove_campaign(ident)):
-                    if self.publisher is not None:
-                        self.publisher.removed(*subject)
+                self.campaign_removed(ident)
 
     # -- events in -------------------------------------------------------------------------------
     def on_event(self, kind: str, payload: Mapping[str, Any]) -> None:
