@@ -69,6 +69,12 @@ class _Outgoing:
     retain: bool
 
 
+def _check_topic(topic: str) -> None:
+    """A topic one may publish to: not empty, no wildcard."""
+    if not topic or "+" in topic or "#" in topic:
+        raise ValueError(f"cannot publish to {topic!r}: empty or has wildcards")
+
+
 def _check_level(name: str, value: str) -> None:
     if not value or any(c in value for c in "/+#\0"):
         raise ValueError(f"{name} must be one non-empty topic level without / + #, got {value!r}")
@@ -124,8 +130,7 @@ class EventBus:
                 stamp: bool = True) -> None:
         """Queue `payload` as JSON for `topic`; returns at once. With `stamp`, "ts" (the clock)
         is added unless the payload has one; without it the payload goes out as it is."""
-        if not topic or "+" in topic or "#" in topic:
-            raise ValueError(f"cannot publish to {topic!r}: empty or has wildcards")
+        _check_topic(topic)
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos}")
         body = {"ts": self._clock(), **payload} if stamp else dict(payload)
@@ -142,8 +147,7 @@ class EventBus:
     def clear_retained(self, topic: str) -> None:
         """Delete the retained message of ``topic`` (an empty retained payload, MQTT 3.1.1
         3.3.1.3): a subject gone from the floor is not shown to later subscribers."""
-        if not topic or "+" in topic or "#" in topic:
-            raise ValueError(f"cannot clear {topic!r}: empty or has wildcards")
+        _check_topic(topic)
         self._enqueue(_Outgoing(topic, b"", 1, True))
 
     def publish_event(self, kind: str, payload: Mapping[str, Any], *, qos: int = 0) -> None:
