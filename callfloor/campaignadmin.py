@@ -14,6 +14,7 @@ Campaign files stay the files' (``config/campaigns/*.toml``): the API may start 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from callfloor.store.dialer.core import CampaignSourceError
 from dialer.campaign import Campaign, parse_campaign
 from dialer.leads import ImportReport, parse_leads
 from dialer.records import ImportResult, history_rows
+from floor.acd import QueueNotFound
 from floor.errors import QueueInUse
 
 __all__ = ["BODY", "CampaignAdmin", "CampaignConflict", "CampaignForbidden"]
@@ -140,7 +142,7 @@ class CampaignAdmin:
         board = runtime.board
 
         def remove(t: float) -> None:
-            if queue in board.acd.snapshot(t).queues:
+            with contextlib.suppress(QueueNotFound):  # a campaign whose queue never was (no trunk)
                 board.run(board.acd.remove_queue(queue, t, by=by), t)
 
         try:
