@@ -230,10 +230,11 @@ class CampaignAdmin:
         board = runtime.board
 
         def install(t: float) -> None:
-            if queue.name not in board.acd.snapshot(t).queues:  # a campaign stopped by no trunk
-                board.run(board.acd.add_queue(queue, t), t)
-            else:
-                board.run(board.acd.update_queue(queue, t), t)
+            try:  # a queue left from before (a campaign stopped by no trunk) is retuned
+                commands = board.acd.update_queue(queue, t)
+            except QueueNotFound:
+                commands = board.acd.add_queue(queue, t)
+            board.run(commands, t)
             self._join(runtime, self.assigned(campaign), set(), queue.name, t, by)
 
         runtime.server.apply(install)
