@@ -94,16 +94,20 @@ class DialerSeats:
         return {"call": dial.uuid, "attempt": dial.attempt_id, "lead": lead.id}
 
     def previewing(self, seat: str) -> dict[str, Any] | None:
-        """The lead the seat holds in preview and has not dialled yet, as the ``preview`` event
-        showed it (a reloaded page shows it again); None otherwise."""
+        """The lead the seat holds in preview, as the ``preview`` event showed it, with
+        ``dialling`` and the ``call`` once dialled and until answered (a reloaded page shows it
+        again); None otherwise."""
         if seat not in self.previews:
             return None
         run, lead = self.previews[seat]
         current = self.seat_calls.get(seat)
-        dialled = any(d.lead.id == lead.id for d in run.dials.values())
-        if dialled or (current is not None and current.lead.id == lead.id):
-            return None  # its call (or the call's end) is what the seat sees
-        return {"event": "preview", **self.lead_view(run, lead)}
+        if current is not None and current.lead.id == lead.id:
+            return None  # answered: its call (or the call's end) is what the seat sees
+        view = {"event": "preview", **self.lead_view(run, lead)}
+        dial = next((d for d in run.dials.values() if d.lead.id == lead.id), None)
+        if dial is not None:
+            view.update(dialling=True, call=dial.uuid)
+        return view
 
     def preview_skip(self, seat: str) -> None:
         """The seat passes on the previewed lead (it stays due); the seat is free again."""

@@ -9,6 +9,8 @@ picks up by auto-answer, the campaign and its leads come over the HTTP API.
     reload shows the held lead again) and "Dial": the carrier gets one INVITE and the call pops
     on the page.
 (c) A previewed lead dialled and not reached (busy): the page says so and is free for the next.
+(d) A page reloaded while its previewed lead rings still says "Dialling", and then "Not reached"
+    when the ring time runs out.
 """
 
 from __future__ import annotations
@@ -207,3 +209,34 @@ async def test_a_previewed_lead_not_reached_frees_the_seat_s_screen(tmp_path: Pa
         assert invited(result) == [busy]
         assert rows(service, "SELECT number, outcome, seat_id, mode FROM attempts") == [
             (busy, "busy", None, "preview")]
+
+
+async def test_a_page_reloaded_while_its_preview_rings_still_shows_the_dial(tmp_path: Path) -> None:
+    ringing = "+442079460104"  # the carrier rings it until callfloor gives up (CANCEL)
+    async with seat_floor(tmp_path) as f, chromium() as browser:
+        service = f.service
+        assert service.dialer is not None
+        sipp = carrier(f, 1, timeout=60)
+        body = {**campaign("ringing", "preview"), "ring_timeout": 8}
+        page = await setup(service, browser, body, "Wang Fang", number=ringing)
+        screen, status = page.get_by_test_id("screen"), page.get_by_test_id("screen-status")
+        await page.get_by_test_id("seat-ready").click()
+        await expect(page.get_by_test_id("my-seat")).to_have_attribute("data-state", "ready")
+        await page.get_by_test_id("preview-next").click()
+        await page.get_by_test_id("preview-dial").click()
+        dialling = f"Dialling {ringing}… your phone rings when the customer answers."
+        await expect(status).to_have_text(dialling)
+        await until(lambda: attempts(service).get(ringing, ("",))[0] == "dialing", "the dial to go out")
+        await page.reload()                                           # while the customer's phone rings
+        await expect(screen).to_have_attribute("data-kind", "preview")
+        await expect(status).to_have_text(dialling)
+        await expect(page.get_by_test_id("preview-dial")).to_be_disabled()
+        await expect(page.get_by_test_id("preview-skip")).to_be_disabled()
+        await expect(page.get_by_test_id("toast")).to_have_text("Not reached (no answer): Wang Fang",
+                                                                timeout=POP_MS)
+        await expect(screen).to_have_attribute("data-kind", "empty")
+        result = await sipp
+        assert result.returncode == 0, result.explain()
+        assert invited(result) == [ringing]
+        assert rows(service, "SELECT number, outcome, seat_id, mode FROM attempts") == [
+            (ringing, "no_answer", None, "preview")]
