@@ -229,7 +229,13 @@ def _holiday_gaps(countries: set[str], now: float) -> list[str]:
     for code in sorted(countries & set(shipped_countries())):
         calendar = load_calendar(code)
         missing = [y for y in (year, year + 1) if not calendar.covers(y)]
-        if missing:
-            out.append(f"no {code} holiday data for {', '.join(map(str, missing))} ({calendar.source}); "
+        partial = [y for y in missing if y in calendar.statutory_years]
+        unknown = [y for y in missing if y not in calendar.statutory_years]
+        if partial:
+            out.append(f"no published {code} holiday arrangement for {', '.join(map(str, partial))} "
+                       f"({calendar.source}); only its statutory holidays are closed, bridging days off "
+                       "and make-up working days are not known yet")
+        if unknown:
+            out.append(f"no {code} holiday data for {', '.join(map(str, unknown))} ({calendar.source}); "
                        "its days are treated as ordinary days")
     return out

@@ -9,8 +9,12 @@ days (weekend days that are working days)::
     years = [2026]
     off = [{ name = "春节", from = 2026-02-15, to = 2026-02-23 }]
     work = [{ name = "春节调休上班", date = 2026-02-14 }]
+    statutory = [{ name = "春节", from = 2027-02-05, to = 2027-02-08 }]
 
-A year not covered has no holidays known; ``HolidayCalendar.covers`` lets a caller warn.
+``statutory`` days are for a year whose arrangement is not published yet: the holidays the law
+fixes by itself, days off until the year's own data replaces them (China publishes its 调休 each
+November for the next year). A year not covered is not complete; ``HolidayCalendar.covers`` lets
+a caller warn, and ``statutory_years`` says for which of them the law's days are known.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class HolidayCalendar:
     workdays: Mapping[date, str] = field(default_factory=dict)
     years: frozenset[int] = frozenset()
     source: str = "<none>"
+    statutory_years: frozenset[int] = frozenset()  # not covered, but its statutory days are off
 
     def is_day_off(self, day: date) -> bool:
         """True on a public holiday (a make-up working day never is one)."""
@@ -70,7 +75,7 @@ class HolidayCalendar:
         for day in workdays:
             work.setdefault(day, name)
             off.pop(day, None)
-        return HolidayCalendar(self.country, off, work, self.years, self.source)
+        return HolidayCalendar(self.country, off, work, self.years, self.source, self.statutory_years)
 
 
 def shipped_countries() -> tuple[str, ...]:
@@ -96,7 +101,7 @@ def parse_calendar(text: str, source: str) -> HolidayCalendar:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise HolidayError(f"{source}: TOML syntax error: {exc}") from None
-    unknown = set(data) - {"country", "years", "off", "work"}
+    unknown = set(data) - {"country", "years", "off", "work", "statutory"}
     if unknown:
         raise HolidayError(f"{source}: unknown keys {sorted(unknown)}")
     country = data.get("country")
@@ -110,10 +115,14 @@ def parse_calendar(text: str, source: str) -> HolidayCalendar:
     both = sorted(off.keys() & work.keys())
     if both:
         raise HolidayError(f"{source}: {both[0]} is both a day off and a working day")
-    return HolidayCalendar(country, off, work, frozenset(years), source)
+    statutory = _entries(data.get("statutory", []), source, "statutory", None, outside=set(years))
+    return HolidayCalendar(country, {**off, **statutory}, work, frozenset(years), source,
+                           frozenset(d.year for d in statutory))
 
 
-def _entries(items: Any, source: str, key: str, years: set[int]) -> dict[date, str]:
+def _entries(items: Any, source: str, key: str, years: set[int] | None, *,
+             outside: frozenset[int] | set[int] = frozenset()) -> dict[date, str]:
+    """The days of ``items``: each in ``years`` (when given) and in none of ``outside``."""
     if not isinstance(items, list):
         raise HolidayError(f"{source}: {key}: expected a list of tables")
     out: dict[date, str] = {}
@@ -122,8 +131,11 @@ def _entries(items: Any, source: str, key: str, years: set[int]) -> dict[date, s
         if not isinstance(item, dict):
             raise HolidayError(f"{where}: expected a table")
         for day in _days(item, where):
-            if day.year not in years:
+            if years is not None and day.year not in years:
                 raise HolidayError(f"{where}: {day} is outside the years {sorted(years)}")
+            if day.year in outside:
+                raise HolidayError(f"{where}: {day} is in {day.year}, whose published days are in "
+                                   "`off` and `work`: statutory days are for a year not published yet")
             if day in out:
                 raise HolidayError(f"{where}: {day} is listed twice")
             out[day] = item["name"]

@@ -65,7 +65,9 @@ def test_import_the_demo_list_then_list(config: Path) -> None:
     code, out, _ = cli("list", "--config", str(config))
     assert code == 0
     assert out.splitlines()[1].split() == ["demo", "file", "predictive", "yes", "30", "29", "0", "0", "0", "0", "1"]
-    assert "warning: no CN holiday data for 2027" in out  # 2026 is known, the next year is not
+    # 2026 is published, 2027 is not: only its statutory days are closed
+    assert "warning: no published CN holiday arrangement for 2027" in out
+    assert "only its statutory holidays are closed" in out
 
 
 def test_dry_run_writes_nothing(config: Path) -> None:

@@ -76,10 +76,44 @@ def test_cn_makeup_days_are_weekend_days_and_never_days_off() -> None:
     assert cn.is_makeup_workday(date(2026, 2, 14)) and not cn.is_day_off(date(2026, 2, 14))
 
 
-def test_cn_2027_is_not_invented() -> None:
+def statutory(year: int, eve: str, qingming: str, duanwu: str, zhongqiu: str) -> set[date]:
+    """The 13 days off that 《全国年节及纪念日放假办法》 art. 2 (2024 revision) fixes for a year,
+    given its lunar and solar-term dates: 元旦, 春节 (除夕 to 初三), 清明, 劳动节 (1-2 May), 端午,
+    中秋, 国庆 (1-3 Oct)."""
+    new_year_eve = date.fromisoformat(eve)
+    spring = {new_year_eve + timedelta(days=n) for n in range(4)}
+    lunar = {date.fromisoformat(d) for d in (qingming, duanwu, zhongqiu)}
+    fixed = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2), *(date(year, 10, n) for n in (1, 2, 3))}
+    return spring | lunar | fixed
+
+
+def test_cn_published_years_close_every_statutory_day() -> None:
+    cn = load_calendar("CN")
+    # the law's days are inside each published arrangement: the model of the 2027 days is right
+    assert statutory(2025, "2025-01-28", "2025-04-04", "2025-05-31", "2025-10-06") <= set(cn.days_off)
+    assert statutory(2026, "2026-02-16", "2026-04-05", "2026-06-19", "2026-09-25") <= set(cn.days_off)
+
+
+def test_cn_2027_closes_its_statutory_days_and_invents_no_arrangement() -> None:
     cn = load_calendar("CN")
     assert cn.years == frozenset({2025, 2026}) and not cn.covers(2027)
-    assert not [d for d in (*cn.days_off, *cn.workdays) if d.year == 2027]
+    assert cn.statutory_years == frozenset({2027})
+    off_2027 = {d for d in cn.days_off if d.year == 2027}
+    assert off_2027 == statutory(2027, "2027-02-05", "2027-04-05", "2027-06-09", "2027-09-15")
+    assert len(off_2027) == 13
+    assert not [d for d in cn.workdays if d.year == 2027]  # make-up days come with the notice
+    assert cn.is_day_off(date(2027, 2, 8)) and cn.name(date(2027, 2, 8)) == "春节"  # 初三, a Monday
+    assert not cn.is_day_off(date(2027, 2, 9))  # the bridging days are the notice's to decide
+
+
+def test_statutory_days_are_only_for_years_not_published() -> None:
+    head = 'country = "CN"\nyears = [2026]\n'
+    with pytest.raises(HolidayError, match=r"statutory\[0\]: 2026-10-01 is in 2026, whose published days"):
+        parse_calendar(head + '[[statutory]]\nname = "国庆节"\ndate = 2026-10-01\n', "cn.toml")
+    cal = parse_calendar(head + '[[statutory]]\nname = "元旦"\ndate = 2027-01-01\n', "cn.toml")
+    assert (cal.is_day_off(date(2027, 1, 1)), cal.covers(2027), cal.statutory_years) == (True, False, {2027})
+    opened = cal.with_days(workdays=[date(2027, 1, 1)])  # a campaign's own working day wins
+    assert not opened.is_day_off(date(2027, 1, 1)) and opened.statutory_years == {2027}
 
 
 def test_us_federal_holidays_follow_5_usc_6103() -> None:

@@ -69,6 +69,12 @@ def test_cn_makeup_sunday_after_a_holiday() -> None:
     assert window_state(sh, "CN", at(sh, "2026-01-02 10:00"), WINDOWS) == (False, at(sh, "2026-01-04 09:00"))
 
 
+def test_cn_2027_spring_festival_is_closed_before_its_notice_is_out() -> None:
+    sh = "Asia/Shanghai"  # 除夕 Friday 02-05 to 初三 Monday 02-08: the law's four days
+    assert window_state(sh, "CN", at(sh, "2027-02-04 19:00"), WINDOWS) == (True, None)
+    assert window_state(sh, "CN", at(sh, "2027-02-05 10:00"), WINDOWS) == (False, at(sh, "2027-02-09 09:00"))
+
+
 def test_gb_sunday_and_bank_holiday() -> None:
     ldn = "Europe/London"
     assert window_state(ldn, "GB", at(ldn, "2026-03-08 12:00"), WINDOWS) == (False, at(ldn, "2026-03-09 08:00"))
