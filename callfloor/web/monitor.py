@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,9 +42,11 @@ __all__ = [
     "STATIC",
     "AuditWriter",
     "CampaignSwitch",
+    "NAV",
     "LiveFloorLike",
     "asset_route",
     "error",
+    "header",
     "monitor_routes",
     "next_item",
     "pause_reasons",
@@ -162,16 +165,64 @@ async def presence_request(request: Request) -> tuple[str, str | None]:
     return action, reason
 
 
+# The pages every header links to: (path, test id, catalog key, roles that may open it). Admin
+# passes every role check; the seat's own pages need a seat.
+NAV: tuple[tuple[str, str, str, frozenset[Role]], ...] = (
+    ("/monitor", "nav-monitor", "nav.monitor", frozenset({Role.LEAD})),
+    ("/campaigns", "nav-campaigns", "nav.campaigns", frozenset({Role.LEAD, Role.QA})),
+    ("/qa", "nav-qa", "nav.qa", frozenset({Role.LEAD, Role.QA})),
+    ("/qa/summary", "nav-summary", "qa.summary", frozenset({Role.LEAD, Role.QA})),
+    ("/complaints", "nav-complaints", "nav.complaints", frozenset({Role.LEAD, Role.QA})),
+    ("/seat", "nav-seat", "nav.seat", frozenset({Role.SEAT})),
+    ("/seat/qa", "nav-mine", "qa.mine", frozenset({Role.SEAT})),
+)
+_HEADER = re.compile(r"\{\{HEADER ([a-z_.]+) (live|connecting|none)\}\}")
+
+
 def page(name: str, request: Request, user: User, extra: Mapping[str, Any]) -> HTMLResponse:
-    """``static/<name>`` with the boot data (user, CSRF token, catalog) inline."""
+    """``static/<name>`` with the boot data (user, CSRF token, catalog) inline, and the shared
+    header where the file says ``{{HEADER <title key> <live|connecting|none>}}``."""
     boot = {"user": {"username": user.username, "name": user.name, "role": user.role.value,
                      "seat": user.seat, "team": user.team},
             "lang": user.lang, "csrf": csrf_token(request), "catalog": catalog(user.lang), **extra}
     # "<" escaped: the JSON sits in a <script> element and must not close it
     data = json.dumps(boot, ensure_ascii=False).replace("<", "\\u003c")
     html = (STATIC / name).read_text(encoding="utf-8")
+    html = _HEADER.sub(lambda m: header(request, user, m[1], m[2]), html)
     html = html.replace("{{LANG}}", "zh-CN" if user.lang == "zh" else "en").replace("{{BOOT}}", data)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def header(request: Request, user: User, title: str, connection: str) -> str:
+    """The bar atop every page: title, the links to the pages ``user`` may open on this service
+    (the current one marked), the connection dot, who is signed in, language and log-out."""
+    mounted = {getattr(r, "path", None) for r in request.app.routes}
+    links = []
+    for path, testid, key, roles in NAV:
+        if path not in mounted or not (user.role in roles or user.role is Role.ADMIN):
+            continue
+        if roles == {Role.SEAT} and not user.seat:
+            continue
+        current = ' aria-current="page"' if request.url.path == path else ""
+        links.append(f'    <a href="{path}" data-testid="{testid}" data-i18n="{key}"{current}></a>')
+    dot = ("" if connection == "none" else
+           f'  <span class="conn" data-testid="connection" data-state="{connection}"></span>\n')
+    return (f'<header class="bar">\n  <h1 data-i18n="{title}"></h1>\n'
+            + ("  <nav>\n" + "\n".join(links) + "\n  </nav>\n" if links else "")
+            + dot + _HEADER_END)
+
+
+_HEADER_END = """  <span class="spacer"></span>
+  <span class="who" data-testid="user"></span>
+  <select data-testid="lang" aria-label="language">
+    <option value="en">English</option>
+    <option value="zh">中文</option>
+  </select>
+  <form method="post" action="/logout" class="logout">
+    <input type="hidden" name="csrf_token" data-testid="logout-csrf">
+    <button type="submit" data-i18n="nav.logout" data-testid="logout"></button>
+  </form>
+</header>"""
 
 
 def asset_route(path: str, name: str) -> Route:

@@ -123,6 +123,15 @@ async def test_a_lead_creates_fills_edits_stops_and_deletes_a_campaign(tmp_path:
         await expect(qa.get_by_test_id("campaign-autumn-leads")).to_have_text("New 2")
         await expect(qa.get_by_test_id("read-only")).to_be_visible()
         await expect(qa.get_by_test_id("new-campaign")).to_be_hidden()
+        # the header links the pages each may open: QA has no monitor, the lead goes there and back
+        await expect(qa.locator("header nav a")).to_have_text(["Campaigns", "Quality", "Daily QA summary", "Complaints"])
+        await expect(qa.get_by_test_id("nav-campaigns")).to_have_attribute("aria-current", "page")
+        await page.get_by_test_id("nav-monitor").click()
+        await expect(page).to_have_url(re.compile(r"/monitor$"))
+        await expect(page.locator("header nav a")).to_have_text(
+            ["Monitor", "Campaigns", "Quality", "Daily QA summary", "Complaints"])
+        await page.get_by_test_id("nav-campaigns").click()
+        await expect(page.get_by_test_id("campaign-autumn-leads")).to_have_text("New 2")
         for button in ("toggle", "import", "edit", "delete"):
             await expect(qa.get_by_test_id(f"campaign-autumn-{button}")).to_have_count(0)
         await expect(qa.get_by_test_id("campaign-autumn-history")).to_be_visible()

@@ -256,8 +256,5 @@ async function showMine() {
 }
 
 startPage("qa.title");
-for (const link of document.querySelectorAll("nav a[data-role]")) {
-  link.hidden = !link.dataset.role.split(" ").includes(boot.user.role) && boot.user.role !== "admin";
-}
 ({ queue: () => showQueue(boot.day), review: () => showReview(boot.call), summary: () => showSummary(boot.day),
    mine: showMine })[boot.view]();

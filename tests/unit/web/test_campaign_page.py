@@ -17,7 +17,7 @@ from callfloor.campaignadmin import CampaignAdmin
 from callfloor.web.auth import Auth, Role
 from callfloor.web.campaignpage import example_campaign
 from callfloor.web.i18n import load_catalogs
-from callfloor.web.monitor import STATIC
+from callfloor.web.monitor import NAV, STATIC
 from callfloor.web.passwords import Passwords
 from callfloor.web.server import build_app
 from dialer.campaign import Campaign, parse_campaign
@@ -161,12 +161,12 @@ def test_every_word_and_control_the_page_uses_exists() -> None:
     used = (used - set(families)) | {f"{family}.{value}" for family, values in families.items() for value in values}
     found = load_catalogs()
     assert {lang: sorted(used - set(found[lang])) for lang in ("en", "zh")} == {"en": [], "zh": []}
-    assert {"campaigns.report.bad_row", "campaigns.confirm_delete", "campaigns.action.delete", "nav.monitor"} <= used
+    assert {"campaigns.report.bad_row", "campaigns.confirm_delete", "campaigns.action.delete"} <= used
     testids = (set(re.findall(r'data-testid="([a-z-]+)"', html)) | set(re.findall(r'`\$\{tid\}-([a-z-]+)`', script))
                | set(re.findall(r'button\("([a-z-]+)"', script)))  # a row's buttons: campaign-<id>-<name>
     assert {"new-campaign", "editor-json", "editor-errors", "editor-save", "import-file", "import-check",
             "import-run", "import-report", "versions", "read-only", "toggle", "edit", "delete", "import",
             "history", "file-note"} <= testids
     assert "innerHTML" not in script  # everything inserted goes through el() and textContent
-    monitor = (STATIC / "monitor.html").read_text(encoding="utf-8")
-    assert '<a href="/campaigns" data-testid="nav-campaigns" data-i18n="nav.campaigns"></a>' in monitor
+    # every page's header links here for leads and QA (test_page_header.py checks the header)
+    assert ("/campaigns", "nav-campaigns", "nav.campaigns", frozenset({Role.LEAD, Role.QA})) in NAV
