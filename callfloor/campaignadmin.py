@@ -28,6 +28,7 @@ from callfloor.store.dialer import DialerStore
 from callfloor.store.dialer.core import CampaignSourceError
 from dialer.campaign import Campaign, parse_campaign
 from dialer.leads import ImportReport, parse_leads
+from dialer.leads_export import results_csv
 from dialer.records import ImportResult, history_rows
 from floor.acd import QueueNotFound
 from floor.errors import QueueInUse
@@ -181,6 +182,16 @@ class CampaignAdmin:
                                {"rows": report.rows, "inserted": result.inserted, "bad": len(report.errors),
                                 "refused": result.refused}, now)
         return report, result
+
+    async def export_results(self, campaign_id: str, now: float, *, by: str, team: str | None = None) -> str:
+        """The campaign's results file (``dialer.leads_export``), audited as ``campaign.exported``
+        (it carries customers' data); ``LookupError`` if unknown, ``CampaignForbidden``."""
+        if await self.ledger.campaign_source(campaign_id) is None:
+            raise LookupError(f"no campaign {campaign_id!r}")
+        await self.check_team(campaign_id, team)
+        results = await self.ledger.lead_results(campaign_id)
+        await self.audit.write(by, "campaign.exported", f"campaign:{campaign_id}", {"leads": len(results)}, now)
+        return results_csv(results)
 
     async def check_team(self, campaign_id: str, team: str | None) -> None:
         """``CampaignForbidden`` unless the campaign assigns a seat of ``team`` (None: no team,

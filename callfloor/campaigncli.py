@@ -3,6 +3,7 @@
     callfloor campaign list                                   campaigns and their leads by status
     callfloor campaign import CAMPAIGN FILE.csv [--dry-run] [--strict | --no-strict]
     callfloor campaign history CAMPAIGN [--json]              every definition it has had
+    callfloor campaign export CAMPAIGN [--out FILE]           its results: each lead and what became of it
     callfloor campaign dnc add NUMBER [--campaign C] [--reason R] [--by NAME]
     callfloor campaign dnc remove NUMBER [--campaign C]
     callfloor campaign dnc check NUMBER [--campaign C]
@@ -26,10 +27,13 @@ from typing import Any, TextIO
 
 from callfloor.settings import ConfigError, Settings, load_settings
 from callfloor.store import Store
+from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DialerStore, UnknownCampaignError
+from callfloor.usercli import os_user
 from dialer.campaign import Campaign, CampaignError, load_campaigns
 from dialer.holidays import load_calendar, shipped_countries
 from dialer.leads import ImportReport, LeadFileError, parse_leads
+from dialer.leads_export import results_csv
 from dialer.numbers import NumberError, normalise
 from dialer.records import LEAD_STATUSES, ImportResult, history_rows
 
@@ -56,6 +60,10 @@ def add_parser(sub: Any) -> None:
                                   help="every definition a campaign has had, newest first")
     history.add_argument("campaign", help="campaign id")
     history.add_argument("--json", action="store_true", help="the versions with their full settings, as JSON")
+    export = commands.add_parser("export", parents=[common],
+                                 help="the campaign's results as CSV: each lead, its outcome and disposition")
+    export.add_argument("campaign", help="campaign id")
+    export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     dnc = commands.add_parser("dnc", help="the do-not-call lists").add_subparsers(
         dest="dnc_command", required=True, metavar="ACTION")
     for name, text in (("add", "put a number on a list"), ("remove", "take a number off a list"),
@@ -123,6 +131,8 @@ class _Cli:
                 return await self.import_file(dialer, args)
             if args.campaign_command == "history":
                 return await self.history(dialer, args)
+            if args.campaign_command == "export":
+                return await self.export(dialer, AuditLog(store), args)
             return await self.dnc(dialer, args)
 
     async def list(self, dialer: DialerStore) -> int:
@@ -155,6 +165,24 @@ class _Cli:
         for row in rows:
             changed = "(all)" if row["change"] in ("created", "existing") else ", ".join(row["changed"]) or "-"
             self.say(f"{_when(row['at']):<20} {row['source']:<6} {row['change']:<14} {row['by'] or '-':<16} {changed}")
+        return 0
+
+    async def export(self, dialer: DialerStore, audit: AuditLog, args: argparse.Namespace) -> int:
+        try:
+            results = await dialer.lead_results(args.campaign)
+        except UnknownCampaignError as exc:
+            return self.refuse(str(exc))
+        text = results_csv(results)
+        if args.out is None:
+            self.out.write(text)
+        else:
+            try:  # a BOM, as the HTTP download has, so that a spreadsheet reads it as UTF-8
+                args.out.write_text("\ufeff" + text, encoding="utf-8", newline="")
+            except OSError as exc:
+                return self.refuse(f"cannot write {args.out}: {exc}")
+            self.say(f"{args.out}: {len(results)} leads of {args.campaign}")
+        await audit.write(os_user(), "campaign.exported", f"campaign:{args.campaign}",
+                          {"leads": len(results), "via": "cli"}, self.now)
         return 0
 
     async def import_file(self, dialer: DialerStore, args: argparse.Namespace) -> int:

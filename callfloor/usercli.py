@@ -33,12 +33,12 @@ from callfloor.store.audit import AuditLog
 from callfloor.store.users import LANGS, Role, UserRow, UserStore
 from callfloor.web.passwords import Passwords, WeakPasswordError, check_strength
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "os_user", "run"]
 
 REFUSED, BAD_CONFIG = 1, 2
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):  # no login name and no passwd entry (some containers)
@@ -153,7 +153,7 @@ class _Cli:
             raise _Refused(f"user {args.username.strip().lower()} exists already")
         hashed = self.passwords.hash(self._password(args))
         row = await users.add(args.username, role=args.role, password_hash=hashed, now=self.now,
-                              by=args.by or _os_user(), name=args.name or "", seat=args.seat,
+                              by=args.by or os_user(), name=args.name or "", seat=args.seat,
                               team=args.team, lang=args.lang or "en")
         self.say(f"added {row.username} ({row.role.value}{_where(row)})")
 
@@ -163,7 +163,7 @@ class _Cli:
         if not changes:
             raise _Refused("nothing to change: give --role, --name, --seat, --team or --lang")
         self._check_floor(changes.get("seat"), changes.get("team"))
-        row = await UserStore(store).update(args.username, changes, now=self.now, by=args.by or _os_user())
+        row = await UserStore(store).update(args.username, changes, now=self.now, by=args.by or os_user())
         self.say(f"{row.username}: {row.role.value}{_where(row)}, lang {row.lang}, name {row.name!r}")
 
     async def do_list(self, store: Store, args: argparse.Namespace) -> None:
@@ -182,15 +182,15 @@ class _Cli:
         if await users.get(args.username) is None:
             raise _Refused(f"no user {args.username.strip().lower()!r}")
         hashed = self.passwords.hash(self._password(args))
-        ended = await users.set_password(args.username, hashed, now=self.now, by=args.by or _os_user())
+        ended = await users.set_password(args.username, hashed, now=self.now, by=args.by or os_user())
         self.say(f"password of {args.username.strip().lower()} changed; {ended} sessions ended")
 
     async def do_disable(self, store: Store, args: argparse.Namespace) -> None:
-        row = await UserStore(store).set_disabled(args.username, True, now=self.now, by=args.by or _os_user())
+        row = await UserStore(store).set_disabled(args.username, True, now=self.now, by=args.by or os_user())
         self.say(f"{row.username} is disabled")
 
     async def do_enable(self, store: Store, args: argparse.Namespace) -> None:
-        row = await UserStore(store).set_disabled(args.username, False, now=self.now, by=args.by or _os_user())
+        row = await UserStore(store).set_disabled(args.username, False, now=self.now, by=args.by or os_user())
         self.say(f"{row.username} may log in")
 
     async def do_audit(self, store: Store, args: argparse.Namespace) -> None:

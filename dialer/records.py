@@ -24,6 +24,7 @@ __all__ = [
     "DispositionRow",
     "DncEntry",
     "ImportResult",
+    "LeadResult",
     "LeadRow",
     "LeadStatus",
     "Outcome",
@@ -108,6 +109,21 @@ class LeadRow:
     imported_at: float
     import_line: int | None
     reserved_seat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LeadResult:
+    """A lead with its last attempt's time, the last disposition set for it and its pending
+    callback: one row of a campaign's results file."""
+
+    lead: LeadRow
+    last_attempt_at: float | None
+    disposition: str | None
+    disposition_kind: str | None
+    note: str | None
+    seat: str | None
+    disposed_at: float | None
+    callback_at: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from callfloor.campaignadmin import BODY, CampaignAdmin, CampaignConflict, CampaignForbidden
@@ -241,6 +241,22 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
             return _error(str(exc), 403)
         return JSONResponse(import_answer(report, result, dry_run=dry_run))
 
+    async def results(request: Request) -> Response:
+        campaign_id = request.path_params["campaign"]
+        refused = _not_an_editor(request)
+        if refused is not None:
+            return refused
+        try:
+            text = await admin.export_results(campaign_id, clock(), by=_actor(request), team=_team(request))
+        except LookupError as exc:
+            return _error(str(exc), 404)
+        except CampaignForbidden as exc:
+            return _error(str(exc), 403)
+        # a BOM so that a spreadsheet reads the names (中文 included) as UTF-8
+        return Response("\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{campaign_id}-results.csv"',
+            "Cache-Control": "no-store"})
+
     async def versions(request: Request) -> JSONResponse:
         campaign_id = request.path_params["campaign"]
         try:
@@ -253,6 +269,7 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         Route("/api/campaigns/{campaign}", one, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/campaigns/{campaign}/versions", versions),
         Route("/api/campaigns/{campaign}/leads", leads, methods=["GET", "POST"]),
+        Route("/api/campaigns/{campaign}/results.csv", results),
     ]
 
 

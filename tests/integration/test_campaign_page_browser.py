@@ -118,6 +118,13 @@ async def test_a_lead_creates_fills_edits_stops_and_deletes_a_campaign(tmp_path:
         await expect(page.get_by_test_id("empty")).to_be_visible()
         await create(page)
         await import_leads(page, service)
+        async with page.expect_download() as info:                  # the results file, as a client gets it
+            await page.get_by_test_id("campaign-autumn-export").click()
+        download = await info.value
+        assert download.suggested_filename == "autumn-results.csv"
+        results = Path(await download.path()).read_text("utf-8-sig").splitlines()
+        assert results[0].startswith("lead_id,number,name,status,") and len(results) == 3
+        assert all(",new,0," in line for line in results[1:])
 
         qa = await signed_in(browser, service, "qa")
         await expect(qa.get_by_test_id("campaign-autumn-leads")).to_have_text("New 2")

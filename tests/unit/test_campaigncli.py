@@ -70,6 +70,26 @@ def test_import_the_demo_list_then_list(config: Path) -> None:
     assert "only its statutory holidays are closed" in out
 
 
+def test_export_writes_the_results_file_and_audits_it(config: Path, tmp_path: Path) -> None:
+    csv = config.parent / "campaigns" / "demo-leads.csv"
+    assert cli("import", "demo", str(csv), "--config", str(config))[0] == 0
+    code, out, err = cli("export", "demo", "--config", str(config))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("lead_id,number,name,status,attempts,last_outcome,") and len(lines) == 31
+    assert lines[11].startswith("11,+12085550111,") and ",held," in lines[11]  # the lead held for its zone
+    target = tmp_path / "out" / "demo.csv"
+    assert cli("export", "demo", "--out", str(target), "--config", str(config))[0] == 1  # no such folder
+    target.parent.mkdir()
+    code, out, _ = cli("export", "demo", "--out", str(target), "--config", str(config))
+    assert (code, out) == (0, f"{target}: 30 leads of demo\n")
+    assert target.read_bytes().startswith(b"\xef\xbb\xbflead_id,") and target.read_text("utf-8-sig").splitlines() == lines
+    assert cli("export", "nope", "--config", str(config))[0] == 1
+    with sqlite3.connect(config.parent / "data" / "callfloor.db") as db:
+        audited = db.execute("SELECT actor, subject FROM audit_log WHERE action = 'campaign.exported'").fetchall()
+    assert len(audited) == 2 and all(a.startswith("cli") and s == "campaign:demo" for a, s in audited)
+
+
 def test_dry_run_writes_nothing(config: Path) -> None:
     csv = config.parent / "campaigns" / "demo-leads.csv"
     code, out, _ = cli("import", "demo", str(csv), "--dry-run", "--config", str(config))

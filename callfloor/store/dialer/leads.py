@@ -9,7 +9,7 @@ from typing import Any
 
 from callfloor.store.dialer.core import DUE_LEADS, LEAD_COLUMNS, DialerBase, lead_row
 from dialer.leads import ImportReport
-from dialer.records import ImportResult, LeadRow
+from dialer.records import ImportResult, LeadResult, LeadRow
 
 __all__ = ["LeadsMixin"]
 
@@ -68,6 +68,21 @@ class LeadsMixin(DialerBase):
             "SELECT status, count(*) FROM leads WHERE campaign_id = ? GROUP BY status", (campaign_id,)
         )
         return {status: int(n) for status, n in rows}
+
+    async def lead_results(self, campaign_id: str) -> list[LeadResult]:
+        """Every lead of the campaign in import order, with its last attempt and the last
+        disposition a seat set (the results file a client of the campaign gets back)."""
+        await self.campaign(campaign_id)
+        rows = await self._rows(f"""
+            SELECT {', '.join('l.' + c.strip() for c in LEAD_COLUMNS.split(','))},
+                   a.created_at, d.code, d.kind, d.note, d.seat_id, d.at, cb.due_at
+            FROM leads l
+            LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE lead_id = l.id)
+            LEFT JOIN dispositions d ON d.id = (SELECT max(id) FROM dispositions WHERE lead_id = l.id)
+            LEFT JOIN callbacks cb ON cb.id = (SELECT max(id) FROM callbacks
+                                               WHERE lead_id = l.id AND state = 'pending')
+            WHERE l.campaign_id = ? ORDER BY l.id""", (campaign_id,))
+        return [LeadResult(lead_row(r[:14]), *r[14:]) for r in rows]
 
     async def lead_zones(self, campaign_id: str) -> list[tuple[str, str]]:
         """The distinct (time zone, country) of the campaign's leads still to dial."""

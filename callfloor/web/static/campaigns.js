@@ -105,6 +105,9 @@ function actions(c, tid, source) {
   if (may) {
     out.push(button("toggle", c.active ? "campaigns.action.stop" : "campaigns.action.start", () => toggle(c)));
     out.push(button("import", "campaigns.action.import", () => openImport(c.id)));
+    // a plain link: the browser downloads the file with the session cookie (no script needed)
+    out.push(el("a", { class: "button", "data-testid": `${tid}-export`, href: `${path(c.id)}/results.csv`,
+      download: `${c.id}-results.csv`, text: t("campaigns.action.export") }));
   }
   out.push(button("history", "campaigns.action.history", () => openHistory(c.id)));
   if (source === "file") {

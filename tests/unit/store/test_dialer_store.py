@@ -398,3 +398,23 @@ async def test_callbacks(dialer: DialerStore, path: Path) -> None:
         await dialer.create_callback(4, T0, created_by="1002", now=T0)
     with pytest.raises(UnknownLeadError):
         await dialer.create_callback(99, T0, created_by="1002", now=T0)
+
+
+async def test_lead_results_join_the_last_attempt_disposition_and_callback(dialer: DialerStore) -> None:
+    first = await dialer.open_attempt(1, "a1", "predictive", T0)
+    await dialer.close_attempt(first, "no_answer", now=T0 + 30)
+    second = await dialer.open_attempt(1, "a2", "predictive", T0 + 4000)
+    await dialer.close_attempt(second, "answered", now=T0 + 4060, seat_id="1001")
+    await dialer.set_disposition(second, "1001", "sale", T0 + 4070, note="gold, 2 years")
+    booked = await dialer.open_attempt(3, "a3", "predictive", T0 + 100)
+    await dialer.set_disposition(booked, "1002", "callback", T0 + 150, callback_at=T0 + 86400, callback_seat="1002")
+    results = await dialer.lead_results("renewals")
+    assert [r.lead.id for r in results] == [1, 2, 3, 4, 5]  # every lead, in import order
+    sold, untouched, callback = results[0], results[1], results[2]
+    assert (sold.lead.attempts, sold.lead.status, sold.last_attempt_at) == (2, "done", T0 + 4000)
+    assert (sold.disposition, sold.disposition_kind, sold.note, sold.seat, sold.disposed_at) == (
+        "sale", "conversion", "gold, 2 years", "1001", T0 + 4070)
+    assert (untouched.last_attempt_at, untouched.disposition, untouched.callback_at) == (None, None, None)
+    assert (callback.disposition_kind, callback.callback_at, callback.lead.status) == ("callback", T0 + 86400, "callback")
+    with pytest.raises(UnknownCampaignError):
+        await dialer.lead_results("nope")

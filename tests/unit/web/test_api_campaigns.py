@@ -217,6 +217,39 @@ async def test_the_versions_route_gives_the_history_newest_first(tmp_path: Path)
             assert (await seat.get("/api/campaigns/spring/versions")).status_code == 403
 
 
+async def test_the_results_file_is_for_editors_of_the_campaign_and_audited(tmp_path: Path) -> None:
+    async with stack(tmp_path) as f:
+        auth = Auth(f.store, passwords=Passwords(FAST))
+        await add_user(auth, "lead", Role.LEAD)
+        await add_user(auth, "south", Role.LEAD, team="south")
+        await add_user(auth, "qa", Role.QA)
+        app = routed(f, auth)
+        async with client(app, "127.0.0.1") as local:
+            assert (await local.post("/api/campaigns", json=spring())).status_code == 201
+            csv = "number,name,plan\n+442079460105,王芳,金卡\n+442079460106,=cmd,\n".encode()
+            leads = await local.post("/api/campaigns/spring/leads", content=csv, headers={"Content-Type": "text/csv"})
+            assert leads.json()["inserted"] == 2
+            missing = await local.get("/api/campaigns/autumn/results.csv")
+            assert (missing.status_code, missing.json()) == (404, {"error": "no campaign 'autumn'"})
+        answers = {}
+        for user in ("lead", "south", "qa"):
+            async with client(app, "10.0.0.9") as remote:
+                await login(remote, user)
+                answers[user] = await remote.get("/api/campaigns/spring/results.csv")
+        exported = await f.audit.entries(action="campaign.exported")
+    got = answers["lead"]
+    assert got.status_code == 200 and got.headers["content-type"] == "text/csv; charset=utf-8"
+    assert got.headers["content-disposition"] == 'attachment; filename="spring-results.csv"'
+    lines = got.content.decode("utf-8").splitlines()
+    assert lines[0].startswith("\ufefflead_id,number,name,status,attempts,") and lines[0].endswith(",plan")
+    assert lines[1].startswith("1,+442079460105,王芳,new,0,") and lines[1].endswith(",2,金卡")
+    assert lines[2].startswith("2,+442079460106,'=cmd,new,0,")
+    assert answers["south"].status_code == 403 and "no seat of your team 'south'" in answers["south"].json()["error"]
+    assert answers["qa"].status_code == 403
+    [entry] = exported  # the refused ones wrote nothing
+    assert (entry.actor, entry.subject, entry.detail) == ("lead", "campaign:spring", {"leads": 2})
+
+
 async def test_the_routes_answer_bad_requests_with_the_reasons(tmp_path: Path) -> None:
     async with stack(tmp_path) as f:
         auth = Auth(f.store, passwords=Passwords(FAST))
