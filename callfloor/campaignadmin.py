@@ -193,6 +193,23 @@ class CampaignAdmin:
         await self.audit.write(by, "campaign.exported", f"campaign:{campaign_id}", {"leads": len(results)}, now)
         return results_csv(results)
 
+    async def recycle(self, campaign_id: str, outcomes: Collection[str], now: float, *, by: str,
+                      team: str | None = None, not_before: float | None = None, dry_run: bool = False) -> int:
+        """A new pass for the campaign's finished leads that ended in ``outcomes``
+        (``DialerStore.recycle_leads``), audited as ``campaign.recycled``; ``LookupError`` if
+        unknown, ``ValueError`` for outcomes that may not be recycled, ``CampaignForbidden``."""
+        if await self.ledger.campaign_source(campaign_id) is None:
+            raise LookupError(f"no campaign {campaign_id!r}")
+        await self.check_team(campaign_id, team)
+        count = await self.ledger.recycle_leads(campaign_id, outcomes, now, not_before=not_before, dry_run=dry_run)
+        if not dry_run:
+            run = self.runtime.runs.get(campaign_id) if self.runtime is not None else None
+            if run is not None:
+                run.zones_at = -1e18  # the recycled leads' time zones are due again
+            await self.audit.write(by, "campaign.recycled", f"campaign:{campaign_id}",
+                                   {"outcomes": sorted(set(outcomes)), "leads": count, "not_before": not_before}, now)
+        return count
+
     async def check_team(self, campaign_id: str, team: str | None) -> None:
         """``CampaignForbidden`` unless the campaign assigns a seat of ``team`` (None: no team,
         every campaign); an unknown campaign passes (the change itself answers that)."""

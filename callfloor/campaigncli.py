@@ -4,6 +4,7 @@
     callfloor campaign import CAMPAIGN FILE.csv [--dry-run] [--strict | --no-strict]
     callfloor campaign history CAMPAIGN [--json]              every definition it has had
     callfloor campaign export CAMPAIGN [--out FILE]           its results: each lead and what became of it
+    callfloor campaign recycle CAMPAIGN --outcome O [...] [--dry-run]   a new pass for finished leads
     callfloor campaign dnc add NUMBER [--campaign C] [--reason R] [--by NAME]
     callfloor campaign dnc remove NUMBER [--campaign C]
     callfloor campaign dnc check NUMBER [--campaign C]
@@ -29,6 +30,7 @@ from callfloor.settings import ConfigError, Settings, load_settings
 from callfloor.store import Store
 from callfloor.store.audit import AuditLog
 from callfloor.store.dialer import DialerStore, UnknownCampaignError
+from callfloor.store.dialer.leads import RECYCLABLE
 from callfloor.usercli import os_user
 from dialer.campaign import Campaign, CampaignError, load_campaigns
 from dialer.holidays import load_calendar, shipped_countries
@@ -64,6 +66,12 @@ def add_parser(sub: Any) -> None:
                                  help="the campaign's results as CSV: each lead, its outcome and disposition")
     export.add_argument("campaign", help="campaign id")
     export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    recycle = commands.add_parser("recycle", parents=[common],
+                                  help="a new pass for finished leads whose last call ended so")
+    recycle.add_argument("campaign", help="campaign id")
+    recycle.add_argument("--outcome", action="append", required=True, choices=RECYCLABLE,
+                         help="the last outcome of the leads to recycle (repeat for several)")
+    recycle.add_argument("--dry-run", action="store_true", help="count them, change nothing")
     dnc = commands.add_parser("dnc", help="the do-not-call lists").add_subparsers(
         dest="dnc_command", required=True, metavar="ACTION")
     for name, text in (("add", "put a number on a list"), ("remove", "take a number off a list"),
@@ -133,6 +141,8 @@ class _Cli:
                 return await self.history(dialer, args)
             if args.campaign_command == "export":
                 return await self.export(dialer, AuditLog(store), args)
+            if args.campaign_command == "recycle":
+                return await self.recycle(dialer, AuditLog(store), args)
             return await self.dnc(dialer, args)
 
     async def list(self, dialer: DialerStore) -> int:
@@ -183,6 +193,21 @@ class _Cli:
             self.say(f"{args.out}: {len(results)} leads of {args.campaign}")
         await audit.write(os_user(), "campaign.exported", f"campaign:{args.campaign}",
                           {"leads": len(results), "via": "cli"}, self.now)
+        return 0
+
+    async def recycle(self, dialer: DialerStore, audit: AuditLog, args: argparse.Namespace) -> int:
+        try:
+            count = await dialer.recycle_leads(args.campaign, args.outcome, self.now, dry_run=args.dry_run)
+        except UnknownCampaignError as exc:
+            return self.refuse(str(exc))
+        outcomes = ", ".join(sorted(set(args.outcome)))
+        if args.dry_run:
+            self.say(f"would recycle {count} leads of {args.campaign} (last outcome {outcomes})")
+            return 0
+        await audit.write(os_user(), "campaign.recycled", f"campaign:{args.campaign}",
+                          {"outcomes": sorted(set(args.outcome)), "leads": count, "via": "cli"}, self.now)
+        self.say(f"recycled {count} leads of {args.campaign} (last outcome {outcomes}): due again now,"
+                 " attempts counted from 0")
         return 0
 
     async def import_file(self, dialer: DialerStore, args: argparse.Namespace) -> int:

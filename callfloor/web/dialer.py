@@ -257,6 +257,31 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
             "Content-Disposition": f'attachment; filename="{campaign_id}-results.csv"',
             "Cache-Control": "no-store"})
 
+    async def recycle(request: Request) -> JSONResponse:
+        campaign_id = request.path_params["campaign"]
+        refused = _not_an_editor(request)
+        if refused is not None:
+            return refused
+        body, refused = await _json_body(request)
+        if refused is not None:
+            return refused
+        outcomes = body.get("outcomes") if isinstance(body, dict) else None
+        if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
+            return JSONResponse({"errors": [f'{BODY}: outcomes: expected a list such as ["busy", "no_answer"]']},
+                                status_code=422)
+        dry_run = bool(body.get("dry_run", False))
+        try:
+            not_before = _when(body.get("not_before"), "not_before")
+            count = await admin.recycle(campaign_id, outcomes, clock(), by=_actor(request), team=_team(request),
+                                        not_before=not_before, dry_run=dry_run)
+        except LookupError as exc:
+            return _error(str(exc), 404)
+        except CampaignForbidden as exc:
+            return _error(str(exc), 403)
+        except ValueError as exc:
+            return JSONResponse({"errors": [f"{BODY}: {exc}"]}, status_code=422)
+        return JSONResponse({"campaign": campaign_id, "recycled": count, "dry_run": dry_run})
+
     async def versions(request: Request) -> JSONResponse:
         campaign_id = request.path_params["campaign"]
         try:
@@ -270,6 +295,7 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         Route("/api/campaigns/{campaign}/versions", versions),
         Route("/api/campaigns/{campaign}/leads", leads, methods=["GET", "POST"]),
         Route("/api/campaigns/{campaign}/results.csv", results),
+        Route("/api/campaigns/{campaign}/recycle", recycle, methods=["POST"]),
     ]
 
 
@@ -333,15 +359,15 @@ def _actor(request: Request) -> str:
     return f"api:{request.client.host}" if request.client else "api"
 
 
-def _when(value: Any) -> float | None:
-    """A callback time: unix seconds or ISO 8601 with an offset."""
+def _when(value: Any, name: str = "callback_at") -> float | None:
+    """A time given as ``name``: unix seconds or ISO 8601 with an offset."""
     if value is None:
         return None
     if isinstance(value, int | float):
         return float(value)
     moment = datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
-        raise ValueError("callback_at needs a UTC offset, e.g. 2026-11-26T10:00:00+08:00")
+        raise ValueError(f"{name} needs a UTC offset, e.g. 2026-11-26T10:00:00+08:00")
     return moment.timestamp()
 
 

@@ -90,6 +90,26 @@ def test_export_writes_the_results_file_and_audits_it(config: Path, tmp_path: Pa
     assert len(audited) == 2 and all(a.startswith("cli") and s == "campaign:demo" for a, s in audited)
 
 
+def test_recycle_reopens_finished_unreached_leads(config: Path) -> None:
+    csv = config.parent / "campaigns" / "demo-leads.csv"
+    assert cli("import", "demo", str(csv), "--config", str(config))[0] == 0
+    db_path = config.parent / "data" / "callfloor.db"
+    with sqlite3.connect(db_path) as db:  # as the ledger leaves leads that ran out of attempts
+        db.execute("UPDATE leads SET status = 'done', attempts = 3, last_outcome = 'no_answer' WHERE id IN (1, 2)")
+        db.execute("UPDATE leads SET status = 'done', attempts = 3, last_outcome = 'busy' WHERE id = 3")
+    code, out, _ = cli("recycle", "demo", "--outcome", "no_answer", "--dry-run", "--config", str(config))
+    assert (code, out) == (0, "would recycle 2 leads of demo (last outcome no_answer)\n")
+    code, out, _ = cli("recycle", "demo", "--outcome", "no_answer", "--outcome", "busy", "--config", str(config))
+    assert code == 0 and out.startswith("recycled 3 leads of demo (last outcome busy, no_answer)")
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT status, attempts, next_at FROM leads WHERE id <= 3").fetchall() == [
+            ("retry", 0, NOW)] * 3
+        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'campaign.recycled'").fetchone() == (1,)
+    assert cli("recycle", "nope", "--outcome", "busy", "--config", str(config))[0] == 1
+    with pytest.raises(SystemExit):  # argparse names the outcomes it takes
+        cli("recycle", "demo", "--outcome", "answered", "--config", str(config))
+
+
 def test_dry_run_writes_nothing(config: Path) -> None:
     csv = config.parent / "campaigns" / "demo-leads.csv"
     code, out, _ = cli("import", "demo", str(csv), "--dry-run", "--config", str(config))

@@ -7,11 +7,14 @@ import sqlite3
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from callfloor.store.dialer.core import DUE_LEADS, LEAD_COLUMNS, DialerBase, lead_row
+from callfloor.store.dialer.core import DUE_LEADS, LEAD_COLUMNS, ON_DNC, DialerBase, lead_row
 from dialer.leads import ImportReport
 from dialer.records import ImportResult, LeadResult, LeadRow
 
-__all__ = ["LeadsMixin"]
+__all__ = ["RECYCLABLE", "LeadsMixin"]
+
+# Outcomes whose leads may get a new pass: nobody took the call, or it was lost on our side.
+RECYCLABLE = ("busy", "no_answer", "machine", "rejected", "network_error", "abandoned", "cancelled", "lost")
 
 
 class LeadsMixin(DialerBase):
@@ -83,6 +86,34 @@ class LeadsMixin(DialerBase):
                                                WHERE lead_id = l.id AND state = 'pending')
             WHERE l.campaign_id = ? ORDER BY l.id""", (campaign_id,))
         return [LeadResult(lead_row(r[:14]), *r[14:]) for r in rows]
+
+    async def recycle_leads(self, campaign_id: str, outcomes: Collection[str], now: float, *,
+                            not_before: float | None = None, dry_run: bool = False) -> int:
+        """Give the campaign's finished leads whose last call ended in one of ``outcomes`` a new
+        pass: status ``retry`` from ``not_before`` (default ``now``), attempts counted from 0. A
+        lead a seat set a disposition for is never recycled, nor one on a do-not-call list (the
+        ledger keeps every earlier attempt); returns how many (with ``dry_run``: would be)."""
+        bad = sorted(set(outcomes) - set(RECYCLABLE))
+        if bad or not outcomes:
+            raise ValueError(f"outcomes: expected some of {', '.join(RECYCLABLE)}, got {sorted(outcomes) or 'none'}"
+                             + (" ('answered': a person took the call; its disposition decides)"
+                                if "answered" in bad else ""))
+        await self.campaign(campaign_id)
+        where = (f"""FROM leads l WHERE l.campaign_id = :campaign AND l.status = 'done'
+                     AND l.last_outcome IN (SELECT value FROM json_each(:outcomes))
+                     AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.lead_id = l.id)
+                     AND NOT EXISTS ({ON_DNC.format('l.number', 'l.campaign_id')})""")
+        params = {"campaign": campaign_id, "outcomes": json.dumps(sorted(set(outcomes))),
+                  "at": now if not_before is None else not_before}
+
+        def work(conn: sqlite3.Connection) -> int:
+            if dry_run:
+                return int(conn.execute(f"SELECT count(*) {where}", params).fetchone()[0])
+            return conn.execute(
+                f"UPDATE leads SET status = 'retry', attempts = 0, next_at = :at, callback_seat = NULL"
+                f" WHERE id IN (SELECT l.id {where})", params).rowcount
+
+        return await (self._read(work) if dry_run else self._atomic(work))
 
     async def lead_zones(self, campaign_id: str) -> list[tuple[str, str]]:
         """The distinct (time zone, country) of the campaign's leads still to dial."""

@@ -418,3 +418,35 @@ async def test_lead_results_join_the_last_attempt_disposition_and_callback(diale
     assert (callback.disposition_kind, callback.callback_at, callback.lead.status) == ("callback", T0 + 86400, "callback")
     with pytest.raises(UnknownCampaignError):
         await dialer.lead_results("nope")
+
+
+async def test_recycling_gives_finished_unreached_leads_a_new_pass(store: Store, path: Path) -> None:
+    d = DialerStore(store)
+    await d.sync_campaigns([campaign().model_copy(update={"max_attempts": 1})], T0)
+    await d.import_leads("renewals", report(), T0)
+    for lead_id, outcome in ((1, "no_answer"), (2, "busy"), (3, "answered"), (4, "no_answer")):
+        attempt = await d.open_attempt(lead_id, f"a{lead_id}", "predictive", T0)
+        await d.close_attempt(attempt, outcome, now=T0 + 30, seat_id="1001" if outcome == "answered" else None)
+    await d.set_disposition(3, "1001", "sale", T0 + 40)
+    await d.dnc_add("+861055550101", now=T0 + 50, reason="complaint", source="complaint")  # lead 4
+    statuses = {r.lead.id: r.lead.status for r in await d.lead_results("renewals")}
+    assert statuses == {1: "done", 2: "done", 3: "done", 4: "done", 5: "held"}
+    assert await d.recycle_leads("renewals", ["no_answer", "busy"], T0 + 60, dry_run=True) == 2
+    assert (await d.lead(1)).status == "done"  # type: ignore[union-attr]  # a dry run changes nothing
+    assert await d.recycle_leads("renewals", ["no_answer"], T0 + 60, not_before=T0 + 3600) == 1
+    lead = await d.lead(1)
+    assert lead is not None and (lead.status, lead.attempts, lead.next_at, lead.last_outcome) == (
+        "retry", 0, T0 + 3600, "no_answer")
+    assert [x.id for x in await d.next_leads("renewals", 5, T0 + 3599, [NY, ("Asia/Shanghai", "CN")])] == []
+    assert [x.id for x in await d.next_leads("renewals", 5, T0 + 3600, [NY, ("Asia/Shanghai", "CN")])] == [1]
+    # the sold lead (a disposition) and the one on do-not-call are never recycled
+    assert await d.recycle_leads("renewals", ["busy", "no_answer"], T0 + 70) == 1  # lead 2 only
+    assert {r.lead.id: r.lead.status for r in await d.lead_results("renewals")}[3] == "done"
+    assert (await d.lead(4)).status == "done"  # type: ignore[union-attr]
+    assert len(raw(path, "SELECT id FROM attempts")) == 4  # the ledger keeps every attempt
+    with pytest.raises(ValueError, match="'answered': a person took the call"):
+        await d.recycle_leads("renewals", ["answered"], T0)
+    with pytest.raises(ValueError, match="got none"):
+        await d.recycle_leads("renewals", [], T0)
+    with pytest.raises(UnknownCampaignError):
+        await d.recycle_leads("nope", ["busy"], T0)

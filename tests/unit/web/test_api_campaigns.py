@@ -250,6 +250,39 @@ async def test_the_results_file_is_for_editors_of_the_campaign_and_audited(tmp_p
     assert (entry.actor, entry.subject, entry.detail) == ("lead", "campaign:spring", {"leads": 2})
 
 
+async def test_recycle_gives_unreached_leads_a_new_pass_for_editors_only(tmp_path: Path) -> None:
+    async with stack(tmp_path) as f:
+        auth = Auth(f.store, passwords=Passwords(FAST))
+        await add_user(auth, "qa", Role.QA)
+        app = routed(f, auth)
+        async with client(app, "127.0.0.1") as local:
+            assert (await local.post("/api/campaigns", json=spring(max_attempts=1))).status_code == 201
+            await local.post("/api/campaigns/spring/leads", content=b"number\n+442079460105\n+442079460106\n",
+                             headers={"Content-Type": "text/csv"})
+            for lead_id, outcome in ((1, "busy"), (2, "answered")):
+                attempt = await f.admin.ledger.open_attempt(lead_id, f"c{lead_id}", "predictive", time.time())
+                await f.admin.ledger.close_attempt(attempt, outcome, now=time.time(), seat_id="1001")
+            url = "/api/campaigns/spring/recycle"
+            dry = await local.post(url, json={"outcomes": ["busy"], "dry_run": True})
+            assert dry.json() == {"campaign": "spring", "recycled": 1, "dry_run": True}
+            bad = await local.post(url, json={"outcomes": ["answered"]})
+            assert bad.status_code == 422 and "'answered': a person took the call" in bad.json()["errors"][0]
+            assert (await local.post(url, json={"outcomes": "busy"})).status_code == 422
+            late = await local.post(url, json={"outcomes": ["busy"], "not_before": "2030-01-01T09:00:00"})
+            assert late.status_code == 422 and "not_before needs a UTC offset" in late.json()["errors"][0]
+            assert (await local.post("/api/campaigns/autumn/recycle", json={"outcomes": ["busy"]})).status_code == 404
+            done = await local.post(url, json={"outcomes": ["busy", "no_answer"]})
+            assert done.json() == {"campaign": "spring", "recycled": 1, "dry_run": False}
+            counts = (await local.get("/api/campaigns/spring/leads")).json()["leads"]
+            assert counts == {"retry": 1, "done": 1}
+        async with client(app, "10.0.0.9") as remote:
+            await login(remote, "qa")
+            assert (await remote.post(url, json={"outcomes": ["busy"]})).status_code == 403
+        [entry] = await f.audit.entries(action="campaign.recycled")
+        assert (entry.actor, entry.detail) == ("api:127.0.0.1", {"outcomes": ["busy", "no_answer"], "leads": 1,
+                                                                 "not_before": None})
+
+
 async def test_the_routes_answer_bad_requests_with_the_reasons(tmp_path: Path) -> None:
     async with stack(tmp_path) as f:
         auth = Auth(f.store, passwords=Passwords(FAST))
