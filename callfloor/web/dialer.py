@@ -269,7 +269,10 @@ def campaign_admin_routes(admin: CampaignAdmin, clock: Callable[[], float]) -> l
         if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
             return JSONResponse({"errors": [f'{BODY}: outcomes: expected a list such as ["busy", "no_answer"]']},
                                 status_code=422)
-        dry_run = bool(body.get("dry_run", False))
+        dry_run = body.get("dry_run", False)
+        if not isinstance(dry_run, bool):
+            return JSONResponse({"errors": [f"{BODY}: dry_run: expected true or false, got {dry_run!r}"]},
+                                status_code=422)
         try:
             not_before = _when(body.get("not_before"), "not_before")
             count = await admin.recycle(campaign_id, outcomes, clock(), by=_actor(request), team=_team(request),

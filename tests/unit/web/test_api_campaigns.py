@@ -268,6 +268,8 @@ async def test_recycle_gives_unreached_leads_a_new_pass_for_editors_only(tmp_pat
             bad = await local.post(url, json={"outcomes": ["answered"]})
             assert bad.status_code == 422 and "'answered': a person took the call" in bad.json()["errors"][0]
             assert (await local.post(url, json={"outcomes": "busy"})).status_code == 422
+            strict = await local.post(url, json={"outcomes": ["busy"], "dry_run": "false"})
+            assert strict.json() == {"errors": ["body: dry_run: expected true or false, got 'false'"]}
             late = await local.post(url, json={"outcomes": ["busy"], "not_before": "2030-01-01T09:00:00"})
             assert late.status_code == 422 and "not_before needs a UTC offset" in late.json()["errors"][0]
             assert (await local.post("/api/campaigns/autumn/recycle", json={"outcomes": ["busy"]})).status_code == 404
