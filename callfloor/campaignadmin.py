@@ -186,9 +186,7 @@ class CampaignAdmin:
     async def export_results(self, campaign_id: str, now: float, *, by: str, team: str | None = None) -> str:
         """The campaign's results file (``dialer.leads_export``), audited as ``campaign.exported``
         (it carries customers' data); ``LookupError`` if unknown, ``CampaignForbidden``."""
-        if await self.ledger.campaign_source(campaign_id) is None:
-            raise LookupError(f"no campaign {campaign_id!r}")
-        await self.check_team(campaign_id, team)
+        await self._existing_of_team(campaign_id, team)
         results = await self.ledger.lead_results(campaign_id)
         await self.audit.write(by, "campaign.exported", f"campaign:{campaign_id}", {"leads": len(results)}, now)
         return results_csv(results)
@@ -198,9 +196,7 @@ class CampaignAdmin:
         """A new pass for the campaign's finished leads that ended in ``outcomes``
         (``DialerStore.recycle_leads``), audited as ``campaign.recycled``; ``LookupError`` if
         unknown, ``ValueError`` for outcomes that may not be recycled, ``CampaignForbidden``."""
-        if await self.ledger.campaign_source(campaign_id) is None:
-            raise LookupError(f"no campaign {campaign_id!r}")
-        await self.check_team(campaign_id, team)
+        await self._existing_of_team(campaign_id, team)
         count = await self.ledger.recycle_leads(campaign_id, outcomes, now, not_before=not_before, dry_run=dry_run)
         if not dry_run:
             run = self.runtime.runs.get(campaign_id) if self.runtime is not None else None
@@ -209,6 +205,12 @@ class CampaignAdmin:
             await self.audit.write(by, "campaign.recycled", f"campaign:{campaign_id}",
                                    {"outcomes": sorted(set(outcomes)), "leads": count, "not_before": not_before}, now)
         return count
+
+    async def _existing_of_team(self, campaign_id: str, team: str | None) -> None:
+        """``LookupError`` unless the campaign is known (running or not), then ``check_team``."""
+        if await self.ledger.campaign_source(campaign_id) is None:
+            raise LookupError(f"no campaign {campaign_id!r}")
+        await self.check_team(campaign_id, team)
 
     async def check_team(self, campaign_id: str, team: str | None) -> None:
         """``CampaignForbidden`` unless the campaign assigns a seat of ``team`` (None: no team,

@@ -23,6 +23,8 @@ __all__ = [
     "DNC_COLUMNS",
     "DUE_LEADS",
     "LEAD_COLUMNS",
+    "L_LEAD_COLUMNS",
+    "N_LEAD_COLUMNS",
     "ON_DNC",
     "AttemptClosedError",
     "CampaignSourceError",
@@ -40,6 +42,8 @@ __all__ = [
 T = TypeVar("T")
 LEAD_COLUMNS = ("id, campaign_id, number, name, data, time_zone, country, status, attempts, next_at,"
          " last_outcome, callback_seat, imported_at, import_line")
+L_LEAD_COLUMNS = ", ".join("l." + c.strip() for c in LEAD_COLUMNS.split(","))  # of ``leads l``
+N_LEAD_COLUMNS = LEAD_COLUMNS.count(",") + 1  # a joined row's own columns start after these
 ATTEMPT_COLUMNS = ("id, lead_id, campaign_id, number, call_uuid, mode, state, outcome, sip_status, created_at,"
             " answered_at, connected_at, seat_id, amd, closed_at")
 CALLBACK_COLUMNS = "id, lead_id, campaign_id, seat_id, due_at, created_by, created_at, state"
@@ -49,7 +53,7 @@ ABANDONED = ("SELECT 1 FROM attempts x WHERE x.number = {0} AND x.outcome = 'aba
               " AND coalesce(x.closed_at, x.created_at) > {1}")
 # Due leads of one status, in dialling order. DNC is checked here and again by open_attempt.
 DUE_LEADS = f"""
-SELECT {', '.join('l.' + c.strip() for c in LEAD_COLUMNS.split(','))},
+SELECT {L_LEAD_COLUMNS},
        EXISTS ({ABANDONED.format('l.number', ':since')})
 FROM leads l
 WHERE l.campaign_id = :campaign AND l.status = :status
@@ -105,7 +109,8 @@ class NotDialableError(StoreError):
 
 def lead_row(row: Sequence[Any], reserved: bool = False) -> LeadRow:
     """A ``LeadRow`` from the ``LEAD_COLUMNS`` of a row (its JSON data decoded)."""
-    lid, campaign, number, name, data, zone, country, status, attempts, next_at, last, seat, at, line = row[:14]
+    lid, campaign, number, name, data, zone, country, status, attempts, next_at, last, seat, at, line = \
+        row[:N_LEAD_COLUMNS]
     return LeadRow(lid, campaign, number, name, json.loads(data), zone, country, status, attempts, next_at,
                    last, seat, at, line, reserved)
 

@@ -7,7 +7,15 @@ import sqlite3
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from callfloor.store.dialer.core import DUE_LEADS, LEAD_COLUMNS, ON_DNC, DialerBase, lead_row
+from callfloor.store.dialer.core import (
+    DUE_LEADS,
+    L_LEAD_COLUMNS,
+    LEAD_COLUMNS,
+    N_LEAD_COLUMNS,
+    ON_DNC,
+    DialerBase,
+    lead_row,
+)
 from dialer.leads import ImportReport
 from dialer.records import ImportResult, LeadResult, LeadRow
 
@@ -77,15 +85,14 @@ class LeadsMixin(DialerBase):
         disposition a seat set (the results file a client of the campaign gets back)."""
         await self.campaign(campaign_id)
         rows = await self._rows(f"""
-            SELECT {', '.join('l.' + c.strip() for c in LEAD_COLUMNS.split(','))},
-                   a.created_at, d.code, d.kind, d.note, d.seat_id, d.at, cb.due_at
+            SELECT {L_LEAD_COLUMNS}, a.created_at, d.code, d.kind, d.note, d.seat_id, d.at, cb.due_at
             FROM leads l
             LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE lead_id = l.id)
             LEFT JOIN dispositions d ON d.id = (SELECT max(id) FROM dispositions WHERE lead_id = l.id)
             LEFT JOIN callbacks cb ON cb.id = (SELECT max(id) FROM callbacks
                                                WHERE lead_id = l.id AND state = 'pending')
             WHERE l.campaign_id = ? ORDER BY l.id""", (campaign_id,))
-        return [LeadResult(lead_row(r[:14]), *r[14:]) for r in rows]
+        return [LeadResult(lead_row(r), *r[N_LEAD_COLUMNS:]) for r in rows]
 
     async def recycle_leads(self, campaign_id: str, outcomes: Collection[str], now: float, *,
                             not_before: float | None = None, dry_run: bool = False) -> int:
@@ -152,7 +159,7 @@ class LeadsMixin(DialerBase):
             if len(out) >= n:
                 break
             rows = await self._rows(DUE_LEADS, {**params, "status": status, "limit": n - len(out)})
-            out += [lead_row(r, bool(r[14])) for r in rows]
+            out += [lead_row(r, bool(r[N_LEAD_COLUMNS])) for r in rows]
         return out
 
 
